@@ -1,0 +1,1 @@
+"""Inference-side code shared by TorchServe and training: preprocessing, tokenizers, the handler."""

@@ -1,0 +1,111 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """The ../shared folder beside the checkout (override with ADS_SHARED_DIR)."""
+    return Path(os.environ.get("ADS_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
+
+
+@pytest.fixture(scope="session")
+def kobert_files() -> tuple[Path, Path]:
+    """KoBERT's SentencePiece model and vocabulary from ../shared/kobert, or skip."""
+    folder = shared_dir() / "kobert"
+    models = sorted(folder.glob("tokenizer_*.model"))
+    vocabs = sorted(folder.glob("kobertvocab_*.json"))
+    if not models or not vocabs:
+        pytest.skip(f"KoBERT tokenizer files not found in {folder} (../shared is absent in a plain clone)")
+    return models[0], vocabs[0]
+
+
+# Live components ---------------------------------------------------------------------------------
+import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+SEED_DATA = REPO_ROOT / "training" / "data" / "seed_posts.csv"
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
+os.environ.update(OFFLINE_ENV)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free TCP ports on 127.0.0.1."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def make_settings(root: Path, **overrides: str):
+    """Settings for an isolated stack under `root`, every port free."""
+    from stack.settings import Settings
+
+    ports = free_ports(7)
+    env = {
+        "ADS_RUN_DIR": str(root / "run"),
+        "ADS_MLRUNS_DIR": str(root / "mlruns"),
+        "ADS_CACHE_DIR": str(REPO_ROOT / ".cache"),
+        "ADS_BOARD_PORT": str(ports[0]),
+        "ADS_MLFLOW_PORT": str(ports[1]),
+        "ADS_TS_INFERENCE_PORT": str(ports[2]),
+        "ADS_TS_MANAGEMENT_PORT": str(ports[3]),
+        "ADS_TS_METRICS_PORT": str(ports[4]),
+        "ADS_TS_GRPC_INFERENCE_PORT": str(ports[5]),
+        "ADS_TS_GRPC_MANAGEMENT_PORT": str(ports[6]),
+        "ADS_BACKBONE": "tiny",
+        "ADS_PENDING_POLL_S": "0.5",
+        **overrides,
+    }
+    return Settings.from_env(env), env
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny classifier really trained on the seed set (a few epochs, no MLflow)."""
+    from dataclasses import replace
+
+    from handlers.classifier import BundleMeta
+    from training import backbones
+    from training.data import load_posts, split_train_dev
+    from training.train import fit, save_bundle, seed_everything
+
+    seed_everything(7)
+    train, dev = split_train_dev(load_posts(SEED_DATA), 0.2, 7)
+    built = backbones.build("tiny", train.texts, 7)
+    built.recipe = replace(built.recipe, epochs=8, patience=8)
+    fit(built, train, dev, seed=7, log_metrics=lambda *args, **kwargs: None)
+    folder = tmp_path_factory.mktemp("bundle") / "bundle"
+    return save_bundle(built, BundleMeta(threshold=0.5, max_length=128, backbone="tiny", model_version="1"), folder)
+
+
+@pytest.fixture(scope="session")
+def live_torchserve(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A real TorchServe on free loopback ports serving the tiny bundle as version 1."""
+    from serving import torchserve
+    from serving.export import export_bundle
+
+    cfg, _ = make_settings(tmp_path_factory.mktemp("ts"))
+    archive = export_bundle(tiny_bundle, "1", cfg)
+    torchserve.start(cfg, archive.file_name)
+    try:
+        yield cfg
+    finally:
+        torchserve.stop(cfg)

@@ -1,0 +1,116 @@
+"""Labeled post CSVs -> cleaned texts, labels and weights.
+
+One format for the seed set, a user's own data, exported moderator reviews and the development
+data: UTF-8 CSV with a header containing
+  - `body` (or `text`): the post text (required);
+  - `title`: optional;
+  - `label`: 1/0, or ad/normal, or 광고/일반 (required);
+  - `weight`: optional per-row sample weight (e.g. 1.0 for careful labels, 0.3 for weak ones).
+Other columns are ignored. Rows whose text is empty after cleaning are dropped (and counted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from handlers.text import EmptyTextError, TextTooLongError, model_text
+
+log = logging.getLogger(__name__)
+
+_LABELS = {"1": 1, "0": 0, "ad": 1, "normal": 0, "광고": 1, "일반": 0, "true": 1, "false": 0}
+
+
+class DataError(ValueError):
+    """A CSV that does not follow the training data format."""
+
+
+@dataclass(frozen=True)
+class PostSet:
+    """Cleaned posts ready for training or evaluation."""
+
+    texts: list[str]
+    labels: list[int]
+    weights: list[float]
+    source: str
+    digest: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def ad_ratio(self) -> float:
+        return sum(self.labels) / max(len(self.labels), 1)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"text": self.texts, "label": self.labels, "weight": self.weights})
+
+    def subset(self, indices: list[int], source_suffix: str) -> PostSet:
+        texts = [self.texts[i] for i in indices]
+        return PostSet(
+            texts=texts,
+            labels=[self.labels[i] for i in indices],
+            weights=[self.weights[i] for i in indices],
+            source=f"{self.source}#{source_suffix}",
+            digest=_digest(texts, [self.labels[i] for i in indices]),
+        )
+
+
+def _digest(texts: list[str], labels: list[int]) -> str:
+    sha = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        sha.update(f"{label}\t{text}\n".encode())
+    return sha.hexdigest()[:16]
+
+
+def parse_label(raw: object) -> int:
+    key = str(raw).strip().lower()
+    if key.endswith(".0"):
+        key = key[:-2]
+    if key not in _LABELS:
+        raise DataError(f"unknown label {raw!r}; use 1/0, ad/normal or 광고/일반")
+    return _LABELS[key]
+
+
+def load_posts(path: str | Path) -> PostSet:
+    """Read and clean a labeled CSV (see the module docstring for the format)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    body_column = "body" if "body" in frame.columns else "text" if "text" in frame.columns else None
+    if body_column is None or "label" not in frame.columns:
+        raise DataError(f"{path}: needs columns 'body' (or 'text') and 'label'; found {list(frame.columns)}")
+    titles = frame["title"] if "title" in frame.columns else [""] * len(frame)
+    weights = frame["weight"] if "weight" in frame.columns else ["1"] * len(frame)
+    texts, labels, kept_weights, dropped = [], [], [], 0
+    for row, (title, body, label, weight) in enumerate(
+        zip(titles, frame[body_column], frame["label"], weights, strict=True), start=2
+    ):
+        try:
+            texts.append(model_text(title, body))
+        except (EmptyTextError, TextTooLongError):
+            dropped += 1
+            continue
+        try:
+            labels.append(parse_label(label))
+            kept_weights.append(float(weight or 1.0))
+        except (DataError, ValueError) as exc:
+            raise DataError(f"{path}:{row}: {exc}") from exc
+    if dropped:
+        log.warning("%s: dropped %d rows with no usable text", path.name, dropped)
+    if len(set(labels)) < 2:
+        raise DataError(f"{path}: needs both ad and normal examples")
+    return PostSet(texts, labels, kept_weights, str(path), _digest(texts, labels))
+
+
+def split_train_dev(posts: PostSet, dev_fraction: float, seed: int) -> tuple[PostSet, PostSet]:
+    """Stratified split of one CSV into train and dev sets."""
+    indices = list(range(len(posts)))
+    train_idx, dev_idx = train_test_split(indices, test_size=dev_fraction, random_state=seed, stratify=posts.labels)
+    return posts.subset(sorted(train_idx), "train"), posts.subset(sorted(dev_idx), "dev")

@@ -1,0 +1,85 @@
+"""TorchServe handler: a batch of requests -> per-request {label, score, threshold, model}.
+
+Template method as in TorchServe's BaseHandler: `initialize` loads the bundle once; `handle`
+parses every request on its own (a bad one gets its own 4xx and never fails its batch-mates),
+scores the valid ones together and answers in request order.
+
+Settings come from the `handler:` block of model-config.yaml:
+  micro_batch (16): posts per forward pass inside one TorchServe batch, length-sorted;
+  cpu_threads (0 = torch default): intra-op threads on CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from ts.torch_handler.base_handler import BaseHandler
+
+from handlers.classifier import AdClassifier
+from handlers.payload import BadRequest, ParsedPost, parse_payload
+
+log = logging.getLogger(__name__)
+
+BUNDLE_DIR = "bundle"
+
+
+def pick_device(properties: dict[str, Any]) -> torch.device:
+    """CUDA when TorchServe assigned this worker a GPU and CUDA works, else CPU."""
+    gpu_id = properties.get("gpu_id")
+    if gpu_id is not None and torch.cuda.is_available():
+        return torch.device(f"cuda:{gpu_id}")
+    return torch.device("cpu")
+
+
+class AdHandler(BaseHandler):
+    def initialize(self, context) -> None:
+        properties = context.system_properties
+        options = (getattr(context, "model_yaml_config", None) or {}).get("handler", {}) or {}
+        threads = int(options.get("cpu_threads", 0))
+        if threads > 0:
+            torch.set_num_threads(threads)
+        self.device = pick_device(properties)
+        bundle = Path(properties["model_dir"]) / BUNDLE_DIR
+        self.classifier = AdClassifier(bundle, self.device, micro_batch=int(options.get("micro_batch", 16)))
+        if self.device.type == "cuda":
+            # Unverified here (no GPU on the development machines): half precision on CUDA.
+            self.classifier.model.half()
+        self.context = context
+        self.initialized = True
+        log.info("loaded %s on %s", self.classifier.model_id, self.device)
+
+    def handle(self, data: list[dict[str, Any]], context) -> list[dict[str, Any]]:
+        started = time.perf_counter()
+        parsed: list[ParsedPost | BadRequest] = []
+        for row in data:
+            try:
+                parsed.append(parse_payload(row))
+            except BadRequest as exc:
+                parsed.append(exc)
+        valid = [i for i, item in enumerate(parsed) if isinstance(item, ParsedPost)]
+        scores = self.classifier.score_texts([parsed[i].text for i in valid]) if valid else []
+        by_index = dict(zip(valid, scores, strict=True))
+        threshold = self.classifier.meta.threshold
+        responses: list[dict[str, Any]] = []
+        for i, item in enumerate(parsed):
+            if isinstance(item, BadRequest):
+                context.set_response_status(code=item.status, phrase=item.message, idx=i)
+                responses.append({"error": item.message, "code": item.status})
+                continue
+            score = by_index[i]
+            responses.append(
+                {
+                    "label": self.classifier.label(score),
+                    "score": round(score, 6),
+                    "threshold": threshold,
+                    "model": self.classifier.model_id,
+                }
+            )
+        metrics = getattr(context, "metrics", None)
+        if metrics is not None:
+            metrics.add_time("HandlerTime", (time.perf_counter() - started) * 1000, None, "ms")
+        return responses

@@ -1,0 +1,81 @@
+"""Parsing one TorchServe request into a post; every problem becomes a `BadRequest` with a 4xx code.
+
+Accepted bodies:
+  - JSON object `{"title": str | null, "body": str}` (`text` is accepted as an alias of `body`);
+  - plain text (the whole body is the post's text).
+One post per request: TorchServe's dynamic batching groups concurrent requests, so a JSON array is
+refused with a clear message rather than silently scored as one post.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.text import MAX_INPUT_CHARS, EmptyTextError, TextTooLongError, model_text
+
+MAX_REQUEST_BYTES = 4 * MAX_INPUT_CHARS  # UTF-8 Korean is 3 bytes a syllable
+
+
+class BadRequest(ValueError):
+    """A request the handler refuses; `status` is the HTTP status TorchServe returns for it."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParsedPost:
+    title: str | None
+    body: str
+    text: str
+    """The cleaned model input (handlers.text.model_text)."""
+
+
+def _decode(raw: bytes | bytearray) -> Any:
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise BadRequest(413, f"request body is {len(raw)} bytes; the limit is {MAX_REQUEST_BYTES}")
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(400, f"request body is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadRequest(400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    return text
+
+
+def parse_payload(row: dict[str, Any]) -> ParsedPost:
+    """Turn one entry of TorchServe's batch (`{"data"|"body": ...}`) into a cleaned post."""
+    value = row.get("data", row.get("body")) if isinstance(row, dict) else None
+    if value is None:
+        raise BadRequest(400, 'empty request: send JSON {"title": ..., "body": ...} or plain text')
+    if isinstance(value, bytes | bytearray):
+        value = _decode(value)
+    elif isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        value = _decode(value.encode("utf-8"))
+    if isinstance(value, list):
+        raise BadRequest(400, "one post per request: send each post as its own request (they are batched)")
+    if isinstance(value, str):
+        title, body = None, value
+    elif isinstance(value, dict):
+        body = value.get("body", value.get("text"))
+        title = value.get("title")
+        if not isinstance(body, str):
+            raise BadRequest(400, "field 'body' is required and must be a string")
+        if title is not None and not isinstance(title, str):
+            raise BadRequest(400, "field 'title' must be a string or null")
+    else:
+        raise BadRequest(400, f"unsupported request body of type {type(value).__name__}")
+    try:
+        text = model_text(title, body)
+    except TextTooLongError as exc:
+        raise BadRequest(413, str(exc)) from None
+    except EmptyTextError as exc:
+        raise BadRequest(422, f"{exc}: nothing to classify") from None
+    return ParsedPost(title, body, text)

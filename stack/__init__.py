@@ -1,0 +1,1 @@
+"""The local stack: settings shared by every component, and process control for `make run`/`make stop`."""

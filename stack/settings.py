@@ -1,0 +1,152 @@
+"""All configuration of the stack, in one place.
+
+Every value has a documented default and an environment override (the variable named beside it).
+Nothing is read at import time: call `settings()` (cached) or build `Settings.from_env(environ)`.
+Paths are relative to the repository root unless given absolute.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+MODEL_NAME = "ad-classifier"
+"""Name of the registered model in MLflow and of the model in TorchServe."""
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> Path:
+    path = Path(env.get(name, default)).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of the whole local stack (see README "Configuration")."""
+
+    run_dir: Path
+    """ADS_RUN_DIR (.run): PIDs, logs, secrets, TorchServe state and the board database."""
+    mlruns_dir: Path
+    """ADS_MLRUNS_DIR (mlruns): MLflow's local store (SQLite database + artifacts)."""
+    cache_dir: Path
+    """ADS_CACHE_DIR (.cache): converted backbones and other derived files."""
+    host: str
+    """ADS_HOST (127.0.0.1): the address every local service binds to."""
+    mlflow_port: int
+    """ADS_MLFLOW_PORT (5000): MLflow UI / tracking server."""
+    board_port: int
+    """ADS_BOARD_PORT (7860): the Gradio board (also serves /metrics)."""
+    ts_inference_port: int
+    """ADS_TS_INFERENCE_PORT (8080)."""
+    ts_management_port: int
+    """ADS_TS_MANAGEMENT_PORT (8081)."""
+    ts_metrics_port: int
+    """ADS_TS_METRICS_PORT (8082): Prometheus metrics of TorchServe."""
+    ts_grpc_inference_port: int
+    """ADS_TS_GRPC_INFERENCE_PORT (7070)."""
+    ts_grpc_management_port: int
+    """ADS_TS_GRPC_MANAGEMENT_PORT (7071)."""
+    ts_token_expiration_min: int
+    """ADS_TS_TOKEN_EXPIRATION_MIN (1440): lifetime of TorchServe's inference/management keys.
+    The board refreshes an expired key through TorchServe's token API, so any value works."""
+    ts_batch_size: int
+    """ADS_TS_BATCH_SIZE (8): TorchServe dynamic batching, most requests per batch."""
+    ts_max_batch_delay_ms: int
+    """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
+    ts_workers: int
+    """ADS_TS_WORKERS (1): worker processes per model."""
+    ts_response_timeout_s: int
+    """ADS_TS_RESPONSE_TIMEOUT_S (60): TorchServe kills a worker whose batch takes longer."""
+    board_database_url: str
+    """ADS_DATABASE_URL (sqlite:///<run_dir>/board.sqlite3): any SQLAlchemy URL (e.g. PostgreSQL)."""
+    classify_timeout_s: float
+    """ADS_CLASSIFY_TIMEOUT_S (5): the board's timeout for one call to TorchServe."""
+    classify_retries: int
+    """ADS_CLASSIFY_RETRIES (2): extra attempts after a failed call before a post stays pending."""
+    pending_poll_s: float
+    """ADS_PENDING_POLL_S (5): how often the board retries pending posts and comments."""
+    backbone: str
+    """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
+    seed_data: Path
+    """ADS_SEED_DATA (training/data/seed_posts.csv): data `make run` trains on."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        run_dir = _path(env, "ADS_RUN_DIR", ".run")
+        return cls(
+            run_dir=run_dir,
+            mlruns_dir=_path(env, "ADS_MLRUNS_DIR", "mlruns"),
+            cache_dir=_path(env, "ADS_CACHE_DIR", ".cache"),
+            host=env.get("ADS_HOST", "127.0.0.1"),
+            mlflow_port=_int(env, "ADS_MLFLOW_PORT", 5000),
+            board_port=_int(env, "ADS_BOARD_PORT", 7860),
+            ts_inference_port=_int(env, "ADS_TS_INFERENCE_PORT", 8080),
+            ts_management_port=_int(env, "ADS_TS_MANAGEMENT_PORT", 8081),
+            ts_metrics_port=_int(env, "ADS_TS_METRICS_PORT", 8082),
+            ts_grpc_inference_port=_int(env, "ADS_TS_GRPC_INFERENCE_PORT", 7070),
+            ts_grpc_management_port=_int(env, "ADS_TS_GRPC_MANAGEMENT_PORT", 7071),
+            ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
+            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
+            ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
+            ts_workers=_int(env, "ADS_TS_WORKERS", 1),
+            ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),
+            board_database_url=env.get("ADS_DATABASE_URL", f"sqlite:///{run_dir / 'board.sqlite3'}"),
+            classify_timeout_s=float(env.get("ADS_CLASSIFY_TIMEOUT_S", "5")),
+            classify_retries=_int(env, "ADS_CLASSIFY_RETRIES", 2),
+            pending_poll_s=float(env.get("ADS_PENDING_POLL_S", "5")),
+            backbone=env.get("ADS_BACKBONE", "e5"),
+            seed_data=_path(env, "ADS_SEED_DATA", "training/data/seed_posts.csv"),
+        )
+
+    # Derived locations -------------------------------------------------------------------------
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking/registry store: SQLite under mlruns/ (MLFLOW_TRACKING_URI overrides)."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlruns_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.mlruns_dir / "artifacts"
+
+    @property
+    def torchserve_dir(self) -> Path:
+        """TorchServe's start directory (its key_file.json lands here), logs, metrics, temp."""
+        return self.run_dir / "torchserve"
+
+    @property
+    def model_store(self) -> Path:
+        return self.torchserve_dir / "model-store"
+
+    @property
+    def key_file(self) -> Path:
+        return self.torchserve_dir / "key_file.json"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.run_dir / "secrets"
+
+    @property
+    def inference_url(self) -> str:
+        return f"http://{self.host}:{self.ts_inference_port}"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{self.host}:{self.ts_management_port}"
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings.from_env(os.environ)

@@ -1,0 +1,1 @@
+"""Fine-tuning, evaluation and model-registry code for the ad classifier."""

@@ -1,0 +1,97 @@
+"""Command line: `python -m training {train,list,champion}`.
+
+python -m training train --data training/data/seed_posts.csv [--backbone tiny] [--dev-data dev.csv]
+python -m training train --if-no-champion ...   # what `make run` uses: skip when a champion exists
+python -m training list                          # registered versions, aliases and dev macro-F1
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from stack.settings import MODEL_NAME, settings
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training import registry, tracking
+    from training.train import TrainConfig, train
+
+    cfg = settings()
+    if args.if_no_champion:
+        champion = registry.get_alias(tracking.configure(cfg), registry.CHAMPION)
+        if champion is not None:
+            print(f"champion exists ({MODEL_NAME} version {champion.version}); not retraining")
+            return 0
+    config = TrainConfig(
+        data=Path(args.data or cfg.seed_data),
+        dev_data=Path(args.dev_data) if args.dev_data else None,
+        backbone=args.backbone or cfg.backbone,
+        seed=args.seed,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        run_name=args.run_name,
+    )
+    result = train(config, cfg)
+    print(
+        f"run {result.run_id}: dev macro-F1 {result.dev.macro_f1:.3f} (threshold {result.threshold:.3f}); "
+        f"registered {MODEL_NAME} version {result.version}" + (" as champion" if result.became_champion else "")
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from training import registry, tracking
+
+    client = tracking.configure(settings())
+    versions = registry.list_versions(client)
+    if not versions:
+        print(f"no versions of {MODEL_NAME} registered yet; run `make train`")
+        return 0
+    print(f"{'version':>7}  {'aliases':<20} {'backbone':<8} {'dev macro-F1':>12}  run")
+    for v in versions:
+        print(
+            f"{v.version:>7}  {','.join(v.aliases) or '-':<20} {v.tags.get('backbone', '?'):<8} "
+            f"{v.tags.get('dev_macro_f1', '?'):>12}  {v.run_id}"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="fine-tune, track in MLflow, register a version")
+    t.add_argument("--data", help="labeled CSV (default: ADS_SEED_DATA, the seed set)")
+    t.add_argument("--dev-data", help="separate dev CSV (default: hold out 20%% of --data)")
+    t.add_argument("--backbone", help="tiny | kobert (default: ADS_BACKBONE)")
+    t.add_argument("--seed", type=int, default=13)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--learning-rate", type=float)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--max-length", type=int)
+    t.add_argument("--run-name")
+    t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
+    t.set_defaults(func=_train)
+    ls = sub.add_parser("list", help="registered versions and aliases")
+    ls.set_defaults(func=_list)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    for noisy in ("mlflow", "alembic", "urllib3", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Fine-tune a backbone on a labeled CSV, track the run in MLflow and register the model.
+
+The loop: class-weighted (and optionally sample-weighted) cross-entropy, AdamW with linear warmup
+and decay, length-padded batches, evaluation on the dev set after every epoch, early stopping on
+dev macro-F1, the best epoch's weights kept, and the decision threshold tuned on dev.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import torch
+from mlflow.models import infer_signature
+from transformers import get_linear_schedule_with_warmup
+
+from handlers.classifier import BundleMeta
+from handlers.text import PREPROCESSING_VERSION
+from stack.settings import MODEL_NAME, REPO_ROOT, Settings
+from training import backbones, plots, registry, tracking
+from training.data import PostSet, load_posts, split_train_dev
+from training.metrics import Scores, best_threshold, score_predictions
+
+log = logging.getLogger(__name__)
+
+PIP_REQUIREMENTS = [
+    "torch==2.13.0",
+    "transformers==5.23.0",
+    "tokenizers==0.23.3",
+    "sentencepiece==0.2.3",
+    "mlflow==3.17.2",
+    "pandas",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: Path
+    dev_data: Path | None = None
+    """Separate dev CSV; without it `dev_fraction` of `data` is held out (stratified)."""
+    backbone: str = "tiny"
+    seed: int = 13
+    dev_fraction: float = 0.2
+    epochs: int | None = None
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    max_length: int | None = None
+    patience: int | None = None
+    run_name: str | None = None
+    register: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str
+    version: str | None
+    dev: Scores
+    threshold: float
+    became_champion: bool
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@torch.inference_mode()
+def predict_scores(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 32) -> list[float]:
+    model.eval()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    scores = [0.0] * len(texts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        enc = tokenizer(
+            [texts[i] for i in chunk], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        probs = torch.softmax(model(**enc).logits.float(), dim=-1)[:, 1].tolist()
+        for i, p in zip(chunk, probs, strict=True):
+            scores[i] = p
+    return scores
+
+
+def _class_weights(labels: list[int]) -> torch.Tensor:
+    counts = np.bincount(labels, minlength=2).astype(float)
+    return torch.tensor(len(labels) / (2.0 * np.maximum(counts, 1.0)), dtype=torch.float32)
+
+
+def fit(
+    built: backbones.Built,
+    train: PostSet,
+    dev: PostSet,
+    seed: int,
+    log_metrics: Callable[..., None] = mlflow.log_metrics,
+) -> tuple[int, Scores, list[float]]:
+    """Train in place; returns (best epoch, its dev scores at 0.5, its dev ad scores).
+
+    `log_metrics(metrics, step=epoch)` receives each epoch's metrics (MLflow by default).
+    """
+    model, tokenizer, recipe = built.model, built.tokenizer, built.recipe
+    generator = torch.Generator().manual_seed(seed)
+    steps_per_epoch = math.ceil(len(train) / recipe.batch_size)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=recipe.learning_rate,
+        weight_decay=recipe.weight_decay,
+    )
+    total = steps_per_epoch * recipe.epochs
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * recipe.warmup_ratio), total)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels), reduction="none")
+    best: tuple[float, int, Scores, list[float], dict] | None = None
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        started, running = time.perf_counter(), 0.0
+        order = torch.randperm(len(train), generator=generator).tolist()
+        for step in range(steps_per_epoch):
+            idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+            enc = tokenizer(
+                [train.texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=recipe.max_length,
+                return_tensors="pt",
+            )
+            logits = model(**enc).logits
+            losses = loss_fn(logits, torch.tensor([train.labels[i] for i in idx]))
+            weights = torch.tensor([train.weights[i] for i in idx])
+            loss = (losses * weights).sum() / weights.sum()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            running += loss.item()
+        dev_scores = predict_scores(model, tokenizer, dev.texts, recipe.max_length)
+        scores = score_predictions(dev.labels, dev_scores, 0.5)
+        train_loss = running / steps_per_epoch
+        log_metrics({"train_loss": train_loss, **scores.as_metrics("dev_")}, step=epoch)
+        log.info(
+            "epoch %d/%d  loss %.4f  dev macro-F1 %.3f  acc %.3f  (%.1fs)",
+            epoch,
+            recipe.epochs,
+            train_loss,
+            scores.macro_f1,
+            scores.accuracy,
+            time.perf_counter() - started,
+        )
+        if best is None or scores.macro_f1 > best[0]:
+            best = (scores.macro_f1, epoch, scores, dev_scores, copy.deepcopy(model.state_dict()))
+        elif epoch - best[1] >= recipe.patience:
+            log.info("early stop: no dev macro-F1 gain for %d epochs (best epoch %d)", recipe.patience, best[1])
+            break
+    assert best is not None
+    model.load_state_dict(best[4])
+    return best[1], best[2], best[3]
+
+
+def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    built.model.save_pretrained(folder)
+    built.tokenizer.save_pretrained(folder)
+    meta.write(folder)
+    return folder
+
+
+def train(config: TrainConfig, cfg: Settings) -> TrainResult:
+    """Run one tracked training run; register the model and claim `champion` if vacant."""
+    client = tracking.configure(cfg)
+    seed_everything(config.seed)
+    posts = load_posts(config.data)
+    if config.dev_data:
+        train_set, dev_set = posts, load_posts(config.dev_data)
+    else:
+        train_set, dev_set = split_train_dev(posts, config.dev_fraction, config.seed)
+    log.info(
+        "data: %d train / %d dev posts (ad ratio %.2f / %.2f)",
+        len(train_set),
+        len(dev_set),
+        train_set.ad_ratio,
+        dev_set.ad_ratio,
+    )
+    built = backbones.build(config.backbone, train_set.texts, config.seed)
+    overrides = {k: getattr(config, k) for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience")}
+    built.recipe = replace(built.recipe, **{k: v for k, v in overrides.items() if v is not None})
+    with mlflow.start_run(run_name=config.run_name) as run:
+        mlflow.log_params(
+            {
+                **asdict(built.recipe),
+                "backbone": config.backbone,
+                "seed": config.seed,
+                "preprocessing_version": PREPROCESSING_VERSION,
+                "train_size": len(train_set),
+                "dev_size": len(dev_set),
+                "data": str(config.data),
+                "parameters": sum(p.numel() for p in built.model.parameters()),
+            }
+        )
+        for part, context in ((train_set, "training"), (dev_set, "validation")):
+            dataset = mlflow.data.from_pandas(
+                part.frame(), source=part.source, name=Path(part.source).name, targets="label", digest=part.digest
+            )
+            mlflow.log_input(dataset, context=context)
+        started = time.perf_counter()
+        best_epoch, _, dev_scores = fit(built, train_set, dev_set, config.seed)
+        threshold = best_threshold(dev_set.labels, dev_scores)
+        final = score_predictions(dev_set.labels, dev_scores, threshold)
+        mlflow.log_metrics(
+            {
+                **final.as_metrics("best_dev_"),
+                "threshold": threshold,
+                "best_epoch": best_epoch,
+                "train_seconds": time.perf_counter() - started,
+            }
+        )
+        plots.log_evaluation_artifacts(dev_set.labels, dev_scores, threshold, prefix="dev")
+        log.info("best epoch %d: dev macro-F1 %.3f at threshold %.3f", best_epoch, final.macro_f1, threshold)
+        meta = BundleMeta(
+            threshold=threshold, max_length=built.recipe.max_length, backbone=config.backbone, model_name=MODEL_NAME
+        )
+        version = None
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle = save_bundle(built, meta, Path(tmp) / "bundle")
+            example = {"title": ["오늘 날씨 좋네요"], "body": ["산책 다녀왔어요"]}
+            import pandas as pd
+
+            signature = infer_signature(
+                pd.DataFrame(example),
+                pd.DataFrame({"label": ["normal"], "score": [0.1], "threshold": [threshold]}),
+            )
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(REPO_ROOT / "training" / "pyfunc_model.py"),
+                artifacts={"bundle": str(bundle)},
+                code_paths=[str(REPO_ROOT / "handlers")],
+                pip_requirements=PIP_REQUIREMENTS,
+                signature=signature,
+                registered_model_name=MODEL_NAME if config.register else None,
+            )
+            version = str(info.registered_model_version) if config.register else None
+        became_champion = False
+        if version is not None:
+            for key, value in {
+                "backbone": config.backbone,
+                "preprocessing_version": PREPROCESSING_VERSION,
+                "dev_macro_f1": f"{final.macro_f1:.4f}",
+                "threshold": f"{threshold:.4f}",
+                "train_data": str(config.data),
+            }.items():
+                client.set_model_version_tag(MODEL_NAME, version, key, value)
+            became_champion = registry.claim_champion_if_vacant(client, version)
+            log.info("registered %s version %s%s", MODEL_NAME, version, " (champion)" if became_champion else "")
+        return TrainResult(run.info.run_id, version, final, threshold, became_champion)

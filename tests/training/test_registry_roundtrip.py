@@ -1,0 +1,74 @@
+"""A real MLflow registry (SQLite) round trip: train -> register -> champion alias -> load by alias."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from stack.settings import MODEL_NAME
+from tests.conftest import SEED_DATA, make_settings
+from training import registry, tracking
+from training.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory):
+    cfg, _ = make_settings(tmp_path_factory.mktemp("registry"))
+    first = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=3, run_name="first"), cfg)
+    second = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=2, seed=3, run_name="second"), cfg)
+    return cfg, first, second
+
+
+def test_first_run_becomes_champion_second_does_not(two_runs) -> None:
+    cfg, first, second = two_runs
+    client = tracking.configure(cfg)
+    assert (first.version, second.version) == ("1", "2")
+    assert first.became_champion and not second.became_champion
+    assert str(registry.get_alias(client, registry.CHAMPION).version) == "1"
+    assert [str(v.version) for v in registry.list_versions(client)] == ["2", "1"]
+
+
+def test_run_logs_params_metrics_inputs_and_figures(two_runs) -> None:
+    cfg, first, _ = two_runs
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    run = client.get_run(first.run_id)
+    assert run.data.params["backbone"] == "tiny"
+    assert run.data.params["preprocessing_version"] == "1"
+    for key in ("best_dev_macro_f1", "best_dev_roc_auc", "threshold", "train_seconds"):
+        assert key in run.data.metrics
+    assert len(client.get_metric_history(first.run_id, "dev_macro_f1")) >= 1
+    contexts = {inp.tags[0].value for inp in run.inputs.dataset_inputs}
+    assert contexts == {"training", "validation"}
+    artifacts = {a.path for a in client.list_artifacts(first.run_id)}
+    assert {"dev_confusion_matrix.png", "dev_precision_recall.png", "dev_classification_report.txt"} <= artifacts
+    version = client.get_model_version(MODEL_NAME, "1")
+    assert version.tags["backbone"] == "tiny" and float(version.tags["dev_macro_f1"]) == pytest.approx(
+        first.dev.macro_f1, abs=1e-4
+    )
+
+
+def test_champion_loads_by_alias_and_predicts(two_runs) -> None:
+    cfg, _, _ = two_runs
+    tracking.configure(cfg)
+    model = mlflow.pyfunc.load_model(registry.champion_uri())
+    out = model.predict(pd.DataFrame({"title": ["오늘 산책", "특가"], "body": ["강아지랑 산책", "문의 010-0000-1234"]}))
+    assert list(out.columns) == ["label", "score", "threshold"]
+    assert set(out["label"]) <= {"ad", "normal"}
+    assert out["score"].between(0, 1).all()
+
+
+def test_moving_the_alias_is_what_downstream_follows(two_runs, tmp_path: Path) -> None:
+    from serving.export import export_model
+
+    cfg, _, _ = two_runs
+    client = tracking.configure(cfg)
+    registry.set_alias(client, registry.CHAMPION, "2")
+    try:
+        archive = export_model(registry.champion_uri(), cfg, export_dir=tmp_path)
+        assert archive.version == "2" and archive.path.name == "ad-classifier-v2.mar"
+    finally:
+        registry.set_alias(client, registry.CHAMPION, "1")

@@ -1,0 +1,1 @@
+"""TorchServe packaging, configuration and process control."""

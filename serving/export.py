@@ -1,0 +1,129 @@
+"""Registry model -> TorchServe model archive (.mar).
+
+`export_model("models:/ad-classifier@champion")` resolves the alias to a version, downloads that
+version's classifier bundle, stamps the registry name/version into it and packs it with the
+`handlers` package and a model-config.yaml (dynamic batching, workers, timeout) into
+`<model_store>/ad-classifier-v<version>.mar`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import mlflow
+import yaml
+from mlflow import MlflowClient
+
+from handlers.classifier import BundleMeta
+from stack.settings import MODEL_NAME, REPO_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+HANDLER_PACKAGE = REPO_ROOT / "handlers"
+
+
+@dataclass(frozen=True)
+class Archive:
+    path: Path
+    model_name: str
+    version: str
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+
+def resolve_version(client: MlflowClient, model_uri: str) -> str:
+    """`models:/name@alias`, `models:/name/3` or a bare version number -> the version string."""
+    if model_uri.isdigit():
+        return model_uri
+    target = model_uri.removeprefix("models:/")
+    name, _, ref = target.partition("@") if "@" in target else target.partition("/")
+    if name != MODEL_NAME:
+        raise ValueError(f"only {MODEL_NAME} is served; got {model_uri}")
+    if "@" in target:
+        return str(client.get_model_version_by_alias(name, ref).version)
+    return ref
+
+
+def model_config(cfg: Settings) -> dict:
+    """TorchServe per-model settings baked into the archive (model-config.yaml)."""
+    return {
+        "minWorkers": cfg.ts_workers,
+        "maxWorkers": cfg.ts_workers,
+        "batchSize": cfg.ts_batch_size,
+        "maxBatchDelay": cfg.ts_max_batch_delay_ms,
+        "responseTimeout": cfg.ts_response_timeout_s,
+        "handler": {"micro_batch": 16, "cpu_threads": 0},
+    }
+
+
+def archive_name(version: str) -> str:
+    return f"{MODEL_NAME}-v{version}"
+
+
+def stage_archive(bundle: Path, version: str, cfg: Settings, workdir: Path) -> Path:
+    """Lay out what goes into the .mar: handlers/ package, bundle/, model-config.yaml."""
+    stage = workdir / "stage"
+    shutil.copytree(HANDLER_PACKAGE, stage / "handlers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(bundle, stage / "bundle")
+    meta = replace(BundleMeta.read(stage / "bundle"), model_name=MODEL_NAME, model_version=version)
+    meta.write(stage / "bundle")
+    (workdir / "model-config.yaml").write_text(yaml.safe_dump(model_config(cfg)), encoding="utf-8")
+    return stage
+
+
+def build_archive(stage: Path, version: str, config_file: Path, export_dir: Path) -> Path:
+    export_dir.mkdir(parents=True, exist_ok=True)
+    name = archive_name(version)
+    command = [
+        sys.executable,
+        "-m",
+        "model_archiver.model_packaging",
+        "--model-name",
+        name,
+        "--version",
+        version,
+        "--handler",
+        str(stage / "handlers" / "ad_handler.py"),
+        "--extra-files",
+        str(stage),
+        "--config-file",
+        str(config_file),
+        "--export-path",
+        str(export_dir),
+        "--archive-format",
+        "default",
+        "--force",
+    ]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return export_dir / f"{name}.mar"
+
+
+def export_bundle(bundle: Path, version: str, cfg: Settings, export_dir: Path | None = None) -> Archive:
+    """Archive a local bundle folder (used by export_model and by tests without a registry)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = stage_archive(bundle, version, cfg, Path(tmp))
+        path = build_archive(stage, version, Path(tmp) / "model-config.yaml", export_dir or cfg.model_store)
+    log.info("archived %s version %s -> %s", MODEL_NAME, version, path)
+    return Archive(path, MODEL_NAME, version)
+
+
+def export_model(model_uri: str, cfg: Settings, export_dir: Path | None = None) -> Archive:
+    """Export a registry model (alias, version URI or version number) to a .mar."""
+    from training import tracking
+
+    client = tracking.configure(cfg)
+    version = resolve_version(client, model_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL_NAME}/{version}", dst_path=tmp))
+        bundle = local / "artifacts" / "bundle"
+        if not (bundle / "classifier.json").is_file():
+            raise RuntimeError(f"{MODEL_NAME} version {version} has no classifier bundle (artifacts/bundle)")
+        return export_bundle(bundle, version, cfg, export_dir)

@@ -1,0 +1,66 @@
+"""The TorchServe handler in-process with a fake context, before the live-server tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handlers.ad_handler import BUNDLE_DIR, AdHandler
+
+
+class FakeContext:
+    """The parts of ts.context.Context the handler uses."""
+
+    def __init__(self, model_dir: Path):
+        self.system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": 8}
+        self.model_yaml_config = {"handler": {"micro_batch": 4, "cpu_threads": 1}}
+        self.metrics = None
+        self.statuses: dict[int, tuple[int, str]] = {}
+
+    def set_response_status(self, code: int = 200, phrase: str = "", idx: int = 0) -> None:
+        self.statuses[idx] = (code, phrase)
+
+
+@pytest.fixture(scope="module")
+def handler_and_context(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory):
+    model_dir = tmp_path_factory.mktemp("model_dir")
+    shutil.copytree(tiny_bundle, model_dir / BUNDLE_DIR)
+    context = FakeContext(model_dir)
+    handler = AdHandler()
+    handler.initialize(context)
+    return handler, context
+
+
+def test_batch_with_bad_requests_answers_each_in_order(handler_and_context) -> None:
+    handler, context = handler_and_context
+    batch = [
+        {"body": {"title": "오늘 산책", "body": "날씨가 좋아서 한강 다녀왔어요"}},
+        {"body": b"{broken"},
+        {"body": "★오픈 특가★ 카톡 문의 010-0000-1234".encode()},
+        {"body": {"body": "   "}},
+    ]
+    out = handler.handle(batch, context)
+    assert len(out) == 4
+    for i in (0, 2):
+        assert out[i]["label"] in {"ad", "normal"}
+        assert 0.0 <= out[i]["score"] <= 1.0
+        assert out[i]["model"] == "ad-classifier/1"
+        assert i not in context.statuses
+    assert context.statuses[1][0] == 400 and out[1]["code"] == 400
+    assert context.statuses[3][0] == 422 and out[3]["code"] == 422
+
+
+def test_scores_do_not_depend_on_batch_mates(handler_and_context) -> None:
+    handler, context = handler_and_context
+    alone = handler.handle([{"body": {"body": "주말에 등산 다녀왔어요"}}], context)[0]["score"]
+    together = handler.handle(
+        [{"body": {"body": "아주 길고 긴 글입니다 " * 20}}, {"body": {"body": "주말에 등산 다녀왔어요"}}], context
+    )[1]["score"]
+    assert alone == pytest.approx(together, abs=1e-4)
+
+
+def test_device_is_cpu_without_gpu(handler_and_context) -> None:
+    handler, _ = handler_and_context
+    assert handler.device.type == "cpu"

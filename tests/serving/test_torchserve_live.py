@@ -1,0 +1,120 @@
+"""A real TorchServe (started on free loopback ports) serving a tiny model archive."""
+
+from __future__ import annotations
+
+import json
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+import pytest
+import requests
+
+from serving import torchserve
+from stack.settings import MODEL_NAME
+
+pytestmark = pytest.mark.slow
+
+
+def predict(cfg, payload, key: str | None, content_type: str = "application/json") -> requests.Response:
+    headers = {"Content-Type": content_type}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    data = json.dumps(payload, ensure_ascii=False).encode() if not isinstance(payload, bytes) else payload
+    return requests.post(f"{cfg.inference_url}/predictions/{MODEL_NAME}", data=data, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def keys(live_torchserve):
+    return torchserve.Keys.read(live_torchserve.key_file)
+
+
+def test_prediction_shape(live_torchserve, keys) -> None:
+    response = predict(live_torchserve, {"title": "오늘 산책", "body": "강아지랑 한강 다녀왔어요"}, keys.inference)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["label"] in {"ad", "normal"}
+    assert 0 <= body["score"] <= 1
+    assert body["threshold"] == 0.5
+    assert body["model"] == f"{MODEL_NAME}/1"
+
+
+def test_plain_text_is_accepted(live_torchserve, keys) -> None:
+    response = predict(live_torchserve, "주말에 등산 다녀왔습니다".encode(), keys.inference, "text/plain")
+    assert response.status_code == 200 and response.json()["label"] in {"ad", "normal"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "content_type", "status"),
+    [
+        (b"{broken json", "application/json", 400),
+        ({"title": "x", "body": 3}, "application/json", 400),
+        ({"body": "   "}, "application/json", 422),
+        (b"\xff\xfe", "application/octet-stream", 400),
+    ],
+)
+def test_bad_input_gets_4xx_and_worker_survives(live_torchserve, keys, payload, content_type, status) -> None:
+    response = predict(live_torchserve, payload, keys.inference, content_type)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]
+    assert predict(live_torchserve, {"body": "아직 살아있나요"}, keys.inference).status_code == 200
+
+
+def test_concurrent_good_and_bad_requests_are_answered_individually(live_torchserve, keys) -> None:
+    payloads = [{"body": f"평범한 일상 글 {i}번"} if i % 3 else b"{bad" for i in range(24)]
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(lambda p: predict(live_torchserve, p, keys.inference), payloads))
+    for payload, response in zip(payloads, responses, strict=True):
+        assert response.status_code == (400 if isinstance(payload, bytes) else 200), response.text
+
+
+@pytest.mark.parametrize("key", [None, "wrong-key"])
+def test_inference_requires_the_token(live_torchserve, key) -> None:
+    response = predict(live_torchserve, {"body": "안녕하세요"}, key)
+    assert response.status_code in (400, 401)
+    assert "InvalidKeyException" in response.text
+
+
+def test_management_requires_the_token(live_torchserve, keys) -> None:
+    url = f"{live_torchserve.management_url}/models/{MODEL_NAME}"
+    assert "InvalidKeyException" in requests.get(url, timeout=10).text
+    assert (
+        "InvalidKeyException"
+        in requests.get(url, headers={"Authorization": f"Bearer {keys.inference}"}, timeout=10).text
+    )
+    described = torchserve.describe(live_torchserve, keys)
+    assert described[0]["batchSize"] == live_torchserve.ts_batch_size
+
+
+def test_every_address_is_loopback_only(live_torchserve) -> None:
+    pid = torchserve.pid(live_torchserve)
+    listening = {c.laddr for c in psutil.Process(pid).net_connections(kind="tcp") if c.status == "LISTEN"}
+    ports = {
+        live_torchserve.ts_inference_port,
+        live_torchserve.ts_management_port,
+        live_torchserve.ts_metrics_port,
+        live_torchserve.ts_grpc_inference_port,
+        live_torchserve.ts_grpc_management_port,
+    }
+    assert {addr.port for addr in listening} == ports
+    assert all(addr.ip in ("127.0.0.1", "::ffff:127.0.0.1") for addr in listening)
+
+
+def test_prometheus_metrics_endpoint(live_torchserve) -> None:
+    text = requests.get(f"http://127.0.0.1:{live_torchserve.ts_metrics_port}/metrics", timeout=10).text
+    assert "ts_inference_requests_total" in text
+
+
+def test_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:
+    from serving.export import export_bundle
+    from tests.conftest import make_settings
+
+    cfg, _ = make_settings(tmp_path)
+    archive = export_bundle(tiny_bundle, "7", cfg)
+    torchserve.start(cfg, archive.file_name)
+    pid = torchserve.pid(cfg)
+    assert pid is not None
+    assert torchserve.stop(cfg)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", cfg.ts_inference_port)) != 0

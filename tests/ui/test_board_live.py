@@ -1,0 +1,120 @@
+"""The board as users reach it: its JSON API through gradio_client, backed by a real TorchServe."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import requests
+import uvicorn
+from gradio_client import Client
+
+from tests.conftest import make_settings
+from ui import render
+from ui.app import create_board
+
+pytestmark = pytest.mark.slow
+
+
+class ServedBoard:
+    """The board's ASGI app under uvicorn in a background thread."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.board = create_board(cfg)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.board.app, host=cfg.host, port=cfg.board_port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://{cfg.host}:{cfg.board_port}"
+
+    def __enter__(self) -> ServedBoard:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("board did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def board(live_torchserve, tmp_path_factory) -> Iterator[ServedBoard]:
+    board_cfg, _ = make_settings(tmp_path_factory.mktemp("board"))
+    cfg = replace(
+        live_torchserve,
+        board_port=board_cfg.board_port,
+        board_database_url=board_cfg.board_database_url,
+        pending_poll_s=0.5,
+    )
+    with ServedBoard(cfg) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def client(board: ServedBoard) -> Client:
+    return Client(board.url, verbose=False)
+
+
+def test_post_is_stored_classified_and_listed(client: Client) -> None:
+    post = client.predict("오늘 산책", "날씨가 좋아서 강아지랑 한강 다녀왔어요", "민지", api_name="/create_post")
+    assert post["status"] == "classified"
+    assert post["label"] in {"ad", "normal"} and 0 <= post["score"] <= 1
+    assert post["model_version"] == "ad-classifier/1"
+    listed = client.predict(1, False, "", api_name="/list_posts")
+    assert listed["posts"][0]["id"] == post["id"]
+    assert listed["posts"][0]["author"] == "민지"
+
+
+def test_comment_is_classified_too(client: Client) -> None:
+    post = client.predict("질문", "근처 맛집 추천해 주세요", "", api_name="/create_post")
+    comment = client.predict(post["id"], "역 앞 국밥집 괜찮아요", "", api_name="/add_comment")
+    assert comment["status"] == "classified" and comment["post_id"] == post["id"]
+    detail = client.predict(post["id"], api_name="/get_post")
+    assert [c["id"] for c in detail["comments"]] == [comment["id"]]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "message"),
+    [("", "본문", "제목을 입력"), ("제목", "   ", "본문을 입력"), ("가" * 101, "본문", "100자 이하")],
+)
+def test_validation_messages_are_korean(client: Client, title: str, body: str, message: str) -> None:
+    with pytest.raises(Exception, match=message):
+        client.predict(title, body, "", api_name="/create_post")
+
+
+def test_script_in_title_renders_as_text(board: ServedBoard) -> None:
+    post = board.board.service.create_post("<script>alert(1)</script>", "<b>굵게</b> **마크다운**", "<i>x</i>")
+    html = render.render_feed(board.board.service.feed())
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>굵게</b>" not in render.render_post(board.board.service.post(post.id))
+
+
+def test_board_exposes_prometheus_metrics(board: ServedBoard) -> None:
+    text = requests.get(f"{board.url}/metrics", timeout=10).text
+    assert "board_items_created_total" in text and "board_pending_items" in text
+
+
+def test_posts_wait_pending_while_torchserve_is_unreachable_then_get_classified(board: ServedBoard) -> None:
+    service = board.board.service
+    real_url = service.client.url
+    service.client.url = "http://127.0.0.1:9/predictions/ad-classifier"  # nothing listens on port 9
+    try:
+        post = service.create_post("서버 점검 중", "이 글은 잠시 분류 대기 상태가 됩니다", "")
+        assert post.status == "pending"
+        assert "분류 대기" in render.render_feed(service.feed())
+    finally:
+        service.client.url = real_url
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and service.post(post.id).status == "pending":
+        time.sleep(0.5)
+    assert service.post(post.id).status == "classified"

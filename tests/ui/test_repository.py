@@ -1,0 +1,72 @@
+"""The board's storage through SQLAlchemy on a real SQLite file (WAL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ui.db import create_schema, make_engine, make_sessions
+from ui.models import Status
+from ui.repository import BoardRepository
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> BoardRepository:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'board.sqlite3'}")
+    create_schema(engine)
+    return BoardRepository(make_sessions(engine))
+
+
+def test_sqlite_uses_wal(repo: BoardRepository) -> None:
+    with repo.sessions() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_post_lifecycle_pending_then_classified(repo: BoardRepository) -> None:
+    post = repo.add_post("민지", "제목", "본문")
+    assert post.status == Status.PENDING and repo.pending_count() == 1
+    repo.record_result(post, "ad", 0.93, "ad-classifier/3")
+    stored = repo.get_post(post.id)
+    assert (stored.status, stored.label, stored.score, stored.model_version) == (
+        "classified",
+        "ad",
+        0.93,
+        "ad-classifier/3",
+    )
+    assert stored.is_ad and repo.pending_count() == 0
+
+
+def test_transient_failure_keeps_pending_final_failure_does_not(repo: BoardRepository) -> None:
+    a, b = repo.add_post("a", "t", "b"), repo.add_post("b", "t", "b")
+    repo.record_failure(a, "timeout", final=False)
+    repo.record_failure(b, "HTTP 422", final=True)
+    assert repo.get_post(a.id).status == "pending" and repo.get_post(a.id).attempts == 1
+    assert repo.get_post(b.id).status == "failed"
+    assert [item.id for item in repo.pending()] == [a.id]
+
+
+def test_feed_is_newest_first_paginated_with_comment_counts(repo: BoardRepository) -> None:
+    ids = [repo.add_post("u", f"제목 {i}", f"본문 {i}").id for i in range(13)]
+    repo.add_comment(ids[-1], "c", "댓글 1")
+    repo.add_comment(ids[-1], "c", "댓글 2")
+    first = repo.list_posts(page=1, page_size=10)
+    assert [p.id for p in first.posts] == ids[::-1][:10]
+    assert first.total == 13 and first.pages == 2
+    assert first.comment_counts[ids[-1]] == 2
+    assert [p.id for p in repo.list_posts(page=2, page_size=10).posts] == ids[::-1][10:]
+
+
+def test_hide_ads_and_search(repo: BoardRepository) -> None:
+    ad = repo.add_post("u", "특가 세일", "문의 주세요")
+    normal = repo.add_post("u", "산책", "한강 다녀왔어요")
+    repo.record_result(ad, "ad", 0.9, "m/1")
+    repo.record_result(normal, "normal", 0.1, "m/1")
+    assert [p.id for p in repo.list_posts(hide_ads=True).posts] == [normal.id]
+    assert [p.id for p in repo.list_posts(query="한강").posts] == [normal.id]
+
+
+def test_comment_on_missing_post_is_refused(repo: BoardRepository) -> None:
+    with pytest.raises(LookupError):
+        repo.add_comment(999, "u", "댓글")

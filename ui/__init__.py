@@ -1,0 +1,1 @@
+"""The Gradio community board: storage, board rules, classifier client and UI."""

@@ -1,0 +1,120 @@
+"""All database reads and writes of the board, one short transaction each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload, sessionmaker
+
+from ui.models import Comment, Post, Status, utcnow
+
+Item = Post | Comment
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    comment_counts: dict[int, int]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+class BoardRepository:
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+
+    def add_post(self, author: str, title: str, body: str) -> Post:
+        with self.sessions.begin() as session:
+            post = Post(author=author, title=title, body=body, status=Status.PENDING)
+            session.add(post)
+            session.flush()
+            return post
+
+    def add_comment(self, post_id: int, author: str, body: str) -> Comment:
+        with self.sessions.begin() as session:
+            if session.get(Post, post_id) is None:
+                raise LookupError(f"post {post_id} does not exist")
+            comment = Comment(post_id=post_id, author=author, body=body, status=Status.PENDING)
+            session.add(comment)
+            session.flush()
+            return comment
+
+    def get_post(self, post_id: int) -> Post | None:
+        with self.sessions() as session:
+            stmt = select(Post).options(selectinload(Post.comments)).where(Post.id == post_id)
+            return session.scalars(stmt).first()
+
+    def list_posts(self, page: int = 1, page_size: int = 10, hide_ads: bool = False, query: str = "") -> Page:
+        """Newest first; hidden posts never listed."""
+        page = max(1, page)
+        with self.sessions() as session:
+            where = [Post.hidden.is_(False)]
+            if hide_ads:
+                shown = func.coalesce(Post.moderator_label, Post.label)
+                where.append(or_(shown.is_(None), shown != "ad"))
+            if query:
+                pattern = f"%{query}%"
+                where.append(or_(Post.title.like(pattern), Post.body.like(pattern)))
+            total = session.scalar(select(func.count(Post.id)).where(*where)) or 0
+            posts = list(
+                session.scalars(
+                    select(Post).where(*where).order_by(Post.id.desc()).offset((page - 1) * page_size).limit(page_size)
+                )
+            )
+            ids = [p.id for p in posts]
+            counts = (
+                dict(
+                    session.execute(
+                        select(Comment.post_id, func.count(Comment.id))
+                        .where(Comment.post_id.in_(ids))
+                        .group_by(Comment.post_id)
+                    ).all()
+                )
+                if ids
+                else {}
+            )
+            return Page(posts, counts, total, page, page_size)
+
+    def pending(self, limit: int = 32) -> list[Item]:
+        """Oldest pending posts and comments first."""
+        with self.sessions() as session:
+            posts = session.scalars(select(Post).where(Post.status == Status.PENDING).order_by(Post.id).limit(limit))
+            comments = session.scalars(
+                select(Comment).where(Comment.status == Status.PENDING).order_by(Comment.id).limit(limit)
+            )
+            return [*posts, *comments]
+
+    def pending_count(self) -> int:
+        with self.sessions() as session:
+            posts = session.scalar(select(func.count(Post.id)).where(Post.status == Status.PENDING)) or 0
+            comments = session.scalar(select(func.count(Comment.id)).where(Comment.status == Status.PENDING)) or 0
+            return posts + comments
+
+    def record_result(self, item: Item, label: str, score: float, model_version: str) -> Item:
+        with self.sessions.begin() as session:
+            row = session.get(type(item), item.id)
+            row.label, row.score, row.model_version = label, score, model_version
+            row.status, row.classified_at, row.last_error = Status.CLASSIFIED, utcnow(), None
+            row.attempts += 1
+            return row
+
+    def record_failure(self, item: Item, error: str, final: bool) -> Item:
+        """A failed attempt: `final` marks the item failed (never retried), else it stays pending."""
+        with self.sessions.begin() as session:
+            row = session.get(type(item), item.id)
+            row.attempts += 1
+            row.last_error = error[:500]
+            if final:
+                row.status = Status.FAILED
+            return row
+
+    def newest_classified_at(self) -> datetime | None:
+        with self.sessions() as session:
+            return session.scalar(select(func.max(Post.classified_at)))

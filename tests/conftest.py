@@ -109,3 +109,57 @@ def live_torchserve(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory)
         yield cfg
     finally:
         torchserve.stop(cfg)
+
+
+class ServedBoard:
+    """The board's ASGI app under uvicorn in a background thread."""
+
+    def __init__(self, cfg):
+        import threading
+
+        import uvicorn
+
+        from ui.app import create_board
+
+        self.cfg = cfg
+        self.board = create_board(cfg)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.board.app, host=cfg.host, port=cfg.board_port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://{cfg.host}:{cfg.board_port}"
+
+    def __enter__(self) -> ServedBoard:
+        import time
+
+        import requests
+
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("board did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def board(live_torchserve, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBoard]:
+    """The board on its own database and port, classifying through the session's TorchServe."""
+    from dataclasses import replace
+
+    board_cfg, _ = make_settings(tmp_path_factory.mktemp("board"))
+    cfg = replace(
+        live_torchserve,
+        board_port=board_cfg.board_port,
+        board_database_url=board_cfg.board_database_url,
+        pending_poll_s=0.5,
+    )
+    with ServedBoard(cfg) as served:
+        yield served

@@ -85,25 +85,25 @@ def build_blocks(service: BoardService) -> gr.Blocks:
             try:
                 post = service.create_post(title_text, body_text, author_text)
             except ValidationError as exc:
-                return f"⚠️ {exc}", gr.update(), gr.update(), show_feed(page_no, hide, q), gr.update()
+                return f"오류: {exc}", gr.update(), gr.update(), show_feed(page_no, hide, q), gr.update()
             state = {
                 "classified": "등록되었습니다.",
                 "pending": "등록되었습니다. 광고 분류는 잠시 후 반영됩니다.",
                 "failed": "등록되었습니다. (분류 실패)",
             }[post.status]
-            return (f"✅ #{post.id} {state}", "", "", show_feed(page_no, hide, q), post.id)
+            return (f"#{post.id} {state}", "", "", show_feed(page_no, hide, q), post.id)
 
         def open_post(pid: float | None) -> str:
             return render.render_post(service.post(int(pid))) if pid else render.render_post(None)
 
         def comment(pid: float | None, text: str, author_text: str):
             if not pid:
-                return "⚠️ 글 번호를 먼저 입력해 주세요.", gr.update(), gr.update()
+                return "오류: 글 번호를 먼저 입력해 주세요.", gr.update(), gr.update()
             try:
                 service.add_comment(int(pid), text, author_text)
             except ValidationError as exc:
-                return f"⚠️ {exc}", gr.update(), open_post(pid)
-            return "✅ 댓글이 등록되었습니다.", "", open_post(pid)
+                return f"오류: {exc}", gr.update(), open_post(pid)
+            return "댓글이 등록되었습니다.", "", open_post(pid)
 
         listing = [page, hide_ads, query]
         blocks.load(show_feed, listing, feed, api_visibility="private")

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 import requests
-import uvicorn
 from gradio_client import Client
 
-from tests.conftest import make_settings
+from tests.conftest import ServedBoard
 from ui import render
-from ui.app import create_board
 
 pytestmark = pytest.mark.slow
-
-
-class ServedBoard:
-    """The board's ASGI app under uvicorn in a background thread."""
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-        self.board = create_board(cfg)
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.board.app, host=cfg.host, port=cfg.board_port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://{cfg.host}:{cfg.board_port}"
-
-    def __enter__(self) -> ServedBoard:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("board did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def board(live_torchserve, tmp_path_factory) -> Iterator[ServedBoard]:
-    board_cfg, _ = make_settings(tmp_path_factory.mktemp("board"))
-    cfg = replace(
-        live_torchserve,
-        board_port=board_cfg.board_port,
-        board_database_url=board_cfg.board_database_url,
-        pending_poll_s=0.5,
-    )
-    with ServedBoard(cfg) as served:
-        yield served
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,22 @@ STAMP := $(VENV)/.installed
 BACKBONE_DIR := .cache/backbones/multilingual-e5-small
 OFFLINE := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TRANSFORMERS_OFFLINE=1 MLFLOW_DISABLE_TELEMETRY=true
 DATA ?= training/data/seed_posts.csv
+# Evaluation data: the careful-label dev set when ../shared is present, else the seed set.
+EVAL_DATA ?= $(if $(wildcard ../shared/data/gold_dev.csv),../shared/data/gold_dev.csv,training/data/seed_posts.csv)
+MODEL ?= models:/ad-classifier@champion
+CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status test train list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status test train eval promote list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
 	@echo "make stop    - stop every process make run started"
 	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
+	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
+	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
 	@echo "make list    - registered model versions and aliases"
 
 run: system-deps venv backbone
@@ -37,6 +43,12 @@ test: test-deps venv
 
 train: venv backbone
 	$(OFFLINE) $(PY) -m training train --data $(DATA) --backbone $(BACKBONE)
+
+eval: venv
+	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL)
+
+promote: venv
+	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)
 
 list: venv
 	$(OFFLINE) $(PY) -m training list

@@ -16,9 +16,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import mlflow
 import yaml
-from mlflow import MlflowClient
 
 from handlers.classifier import BundleMeta
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
@@ -37,19 +35,6 @@ class Archive:
     @property
     def file_name(self) -> str:
         return self.path.name
-
-
-def resolve_version(client: MlflowClient, model_uri: str) -> str:
-    """`models:/name@alias`, `models:/name/3` or a bare version number -> the version string."""
-    if model_uri.isdigit():
-        return model_uri
-    target = model_uri.removeprefix("models:/")
-    name, _, ref = target.partition("@") if "@" in target else target.partition("/")
-    if name != MODEL_NAME:
-        raise ValueError(f"only {MODEL_NAME} is served; got {model_uri}")
-    if "@" in target:
-        return str(client.get_model_version_by_alias(name, ref).version)
-    return ref
 
 
 def model_config(cfg: Settings) -> dict:
@@ -117,13 +102,8 @@ def export_bundle(bundle: Path, version: str, cfg: Settings, export_dir: Path | 
 
 def export_model(model_uri: str, cfg: Settings, export_dir: Path | None = None) -> Archive:
     """Export a registry model (alias, version URI or version number) to a .mar."""
-    from training import tracking
+    from training import registry, tracking
 
-    client = tracking.configure(cfg)
-    version = resolve_version(client, model_uri)
+    version = registry.resolve_version(tracking.configure(cfg), model_uri)
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL_NAME}/{version}", dst_path=tmp))
-        bundle = local / "artifacts" / "bundle"
-        if not (bundle / "classifier.json").is_file():
-            raise RuntimeError(f"{MODEL_NAME} version {version} has no classifier bundle (artifacts/bundle)")
-        return export_bundle(bundle, version, cfg, export_dir)
+        return export_bundle(registry.download_bundle(version, Path(tmp)), version, cfg, export_dir)

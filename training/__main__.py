@@ -44,6 +44,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import evaluate, format_report
+
+    baseline = Path(args.baseline_data) if args.baseline_data else None
+    print(format_report(evaluate(args.model, Path(args.data), settings(), baseline)))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from training.promotion import promote
+
+    print(promote(args.candidate, Path(args.data), settings()).summary())
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from training import registry, tracking
 
@@ -78,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--run-name")
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
+    ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
+    ev.add_argument("--data", required=True, help="labeled CSV never used for training")
+    ev.add_argument("--model", default="models:/ad-classifier@champion", help="alias URI, version URI or number")
+    ev.add_argument("--baseline-data", help="train the baseline on this CSV (default: the version's train_data)")
+    ev.set_defaults(func=_evaluate)
+    pr = sub.add_parser("promote", help="move champion to the candidate only if it scores higher")
+    pr.add_argument("--data", required=True, help="labeled CSV both versions are compared on")
+    pr.add_argument("--candidate", default="latest", help="version number, alias or `latest`")
+    pr.set_defaults(func=_promote)
     ls = sub.add_parser("list", help="registered versions and aliases")
     ls.set_defaults(func=_list)
     args = parser.parse_args(argv)

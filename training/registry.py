@@ -8,7 +8,9 @@ and `make run` follow the alias, never a hard-coded version.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -17,6 +19,8 @@ from stack.settings import MODEL_NAME
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+BUNDLE_PATH = Path("artifacts") / "bundle"
+"""Where a registered model keeps its classifier bundle (training/pyfunc_model.py's artifact)."""
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +55,35 @@ def list_versions(client: MlflowClient, name: str = MODEL_NAME) -> list[ModelVer
     """All versions, newest first."""
     versions = client.search_model_versions(f"name = '{name}'")
     return sorted(versions, key=lambda v: int(v.version), reverse=True)
+
+
+def resolve_version(client: MlflowClient, model: str, name: str = MODEL_NAME) -> str:
+    """`models:/name@alias`, `models:/name/3`, an alias, `latest` or a bare version -> version string."""
+    if model.isdigit():
+        return model
+    if model == "latest":
+        versions = list_versions(client, name)
+        if not versions:
+            raise ValueError(f"no versions of {name} registered yet")
+        return str(versions[0].version)
+    target = model.removeprefix("models:/")
+    if target in (CHAMPION, CHALLENGER):
+        target = f"{name}@{target}"
+    model_name, sep, ref = target.partition("@") if "@" in target else target.partition("/")
+    if model_name != name or not sep or not ref:
+        raise ValueError(f"expected models:/{name}@<alias>, models:/{name}/<version> or a version; got {model!r}")
+    if "@" in target:
+        version = get_alias(client, ref, name)
+        if version is None:
+            raise ValueError(f"no version of {name} has the alias {ref!r}")
+        return str(version.version)
+    return ref
+
+
+def download_bundle(version: str, dst: Path, name: str = MODEL_NAME) -> Path:
+    """Download a registered version's classifier bundle folder into `dst`."""
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=str(dst)))
+    bundle = local / BUNDLE_PATH
+    if not (bundle / "classifier.json").is_file():
+        raise RuntimeError(f"{name} version {version} has no classifier bundle ({BUNDLE_PATH})")
+    return bundle

@@ -1,0 +1,79 @@
+"""`promote` moves the champion alias only on an improvement; evaluation is an MLflow run linked to the version.
+
+Two real tiny runs: a weak one (1 epoch, registered first, so champion) and a stronger one.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from mlflow import MlflowClient
+
+from stack.settings import MODEL_NAME
+from tests.conftest import SEED_DATA, make_settings
+from training import registry, tracking
+from training.data import load_posts, split_train_dev
+from training.evaluate import evaluate, format_report
+from training.promotion import promote
+from training.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("promotion")
+    cfg, _ = make_settings(root)
+    weak = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=1, learning_rate=1e-5, run_name="weak"), cfg)
+    strong = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=8, run_name="strong"), cfg)
+    _, dev = split_train_dev(load_posts(SEED_DATA), 0.2, 13)  # the runs' held-out split
+    eval_csv = root / "eval.csv"
+    with open(eval_csv, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(dev.texts, dev.labels, strict=True))
+    return cfg, weak, strong, eval_csv
+
+
+def test_weak_first_model_is_champion(store) -> None:
+    _, weak, strong, _ = store
+    assert weak.became_champion and not strong.became_champion
+    assert strong.dev.macro_f1 > weak.dev.macro_f1
+
+
+def test_evaluation_is_a_linked_run_with_baseline(store) -> None:
+    cfg, weak, _, eval_csv = store
+    report = evaluate("champion", eval_csv, cfg)
+    assert report.version == weak.version and report.baseline is not None
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    run = client.get_run(report.run_id)
+    assert run.data.tags["model_version"] == weak.version and run.data.tags["kind"] == "evaluation"
+    assert {"eval_macro_f1", "eval_roc_auc", "eval_ece", "baseline_macro_f1"} <= set(run.data.metrics)
+    assert client.get_model_version(MODEL_NAME, weak.version).tags["last_evaluation_run"] == report.run_id
+    assert "tf-idf baseline" in format_report(report)
+
+
+def test_promote_moves_alias_only_on_improvement(store) -> None:
+    cfg, weak, strong, eval_csv = store
+    client = tracking.configure(cfg)
+    better = promote(strong.version, eval_csv, cfg)
+    assert better.promoted and better.candidate_macro_f1 > better.champion_macro_f1
+    assert str(registry.get_alias(client, registry.CHAMPION).version) == strong.version
+    assert str(registry.get_alias(client, registry.CHALLENGER).version) == weak.version
+
+    worse = promote(weak.version, eval_csv, cfg)
+    assert not worse.promoted
+    assert str(registry.get_alias(client, registry.CHAMPION).version) == strong.version
+    assert "kept champion" in client.get_model_version(MODEL_NAME, weak.version).tags["promotion"]
+
+
+def test_promoting_the_champion_itself_is_refused(store) -> None:
+    cfg, _, _, eval_csv = store
+    with pytest.raises(ValueError, match="already is the champion"):
+        promote("champion", eval_csv, cfg)
+
+
+@pytest.mark.parametrize("ref", ["models:/other@champion", "models:/ad-classifier", "nonsense"])
+def test_bad_model_references_are_explained(store, ref: str) -> None:
+    cfg, *_ = store
+    with pytest.raises(ValueError, match="expected models:/"):
+        registry.resolve_version(tracking.configure(cfg), ref)

@@ -1,0 +1,23 @@
+"""The comparison every evaluation carries: character 1-4-gram TF-IDF + class-balanced logistic regression."""
+
+from __future__ import annotations
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from training.data import PostSet
+
+
+def fit_tfidf_baseline(train: PostSet, seed: int = 13) -> Pipeline:
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, max_features=300_000),
+        LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0, random_state=seed),
+    )
+    pipeline.fit(train.texts, train.labels, logisticregression__sample_weight=train.weights)
+    return pipeline
+
+
+def baseline_scores(train: PostSet, test: PostSet) -> list[float]:
+    """Ad probability of each test post from a baseline fitted on `train`."""
+    return fit_tfidf_baseline(train).predict_proba(test.texts)[:, 1].tolist()

@@ -17,16 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from stack.processes import ManagedProcess, ServiceError
-from stack.settings import MODEL_NAME, Settings, settings
-
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-}
+from stack.settings import MODEL_NAME, OFFLINE_ENV, Settings, settings
 
 
 def _env() -> dict[str, str]:

@@ -18,6 +18,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "ad-classifier"
 """Name of the registered model in MLflow and of the model in TorchServe."""
 
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+}
+"""Environment every process of the stack runs with: nothing phones home or downloads at run time."""
+
 
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     path = Path(env.get(name, default)).expanduser()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from stack.settings import OFFLINE_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,17 +31,8 @@ def kobert_files() -> tuple[Path, Path]:
 
 
 # Live components ---------------------------------------------------------------------------------
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 
 SEED_DATA = REPO_ROOT / "training" / "data" / "seed_posts.csv"
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
 os.environ.update(OFFLINE_ENV)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 

@@ -26,7 +26,7 @@ def _train(args: argparse.Namespace) -> int:
             print(f"champion exists ({MODEL_NAME} version {champion.version}); not retraining")
             return 0
     config = TrainConfig(
-        data=Path(args.data or cfg.seed_data),
+        data=args.data or [str(cfg.seed_data)],
         dev_data=Path(args.dev_data) if args.dev_data else None,
         backbone=args.backbone or cfg.backbone,
         seed=args.seed,
@@ -82,7 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="fine-tune, track in MLflow, register a version")
-    t.add_argument("--data", help="labeled CSV (default: ADS_SEED_DATA, the seed set)")
+    t.add_argument(
+        "--data",
+        action="append",
+        metavar="CSV[:WEIGHT]",
+        help="labeled CSV, repeatable; CSV:0.3 scales that file's sample weights "
+        "(default: ADS_SEED_DATA, the seed set)",
+    )
     t.add_argument("--dev-data", help="separate dev CSV (default: hold out 20%% of --data)")
     t.add_argument("--backbone", help="tiny | kobert (default: ADS_BACKBONE)")
     t.add_argument("--seed", type=int, default=13)

@@ -109,6 +109,39 @@ def load_posts(path: str | Path) -> PostSet:
     return PostSet(texts, labels, kept_weights, str(path), _digest(texts, labels))
 
 
+def concat(parts: list[PostSet]) -> PostSet:
+    texts = [t for p in parts for t in p.texts]
+    labels = [label for p in parts for label in p.labels]
+    return PostSet(
+        texts, labels, [w for p in parts for w in p.weights], "+".join(p.source for p in parts), _digest(texts, labels)
+    )
+
+
+def load_mixture(specs: list[str]) -> PostSet:
+    """Several CSVs as one training set; `path:0.3` multiplies that file's row weights by 0.3.
+
+    This is how careful labels and weak labels are mixed: e.g.
+    `--data gold_train.csv --data ads_weak.csv:0.2`.
+    """
+    parts = []
+    for spec in specs:
+        path, sep, factor = spec.rpartition(":")
+        if not sep or not _is_number(factor):
+            path, factor = spec, "1"
+        posts = load_posts(path)
+        scale = float(factor)
+        parts.append(PostSet(posts.texts, posts.labels, [w * scale for w in posts.weights], posts.source, posts.digest))
+    return parts[0] if len(parts) == 1 else concat(parts)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def split_train_dev(posts: PostSet, dev_fraction: float, seed: int) -> tuple[PostSet, PostSet]:
     """Stratified split of one CSV into train and dev sets."""
     indices = list(range(len(posts)))

@@ -19,7 +19,7 @@ from handlers.classifier import AdClassifier
 from stack.settings import MODEL_NAME, Settings
 from training import plots, registry, tracking
 from training.baseline import baseline_scores
-from training.data import PostSet, load_posts
+from training.data import PostSet, load_mixture, load_posts
 from training.metrics import Scores, score_predictions
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,21 @@ def score_version(version: str, posts: PostSet) -> tuple[list[float], float]:
 
 def baseline_training_data(client, version: str, override: Path | None) -> PostSet | None:
     """The baseline trains on what the model trained on (its `train_data` tag), unless overridden."""
-    path = override or Path(client.get_model_version(MODEL_NAME, version).tags.get("train_data", ""))
-    if not path or not path.is_file():
-        log.warning("no training data for the baseline (%s); report without baseline", path or "untagged")
+    from training.train import DATA_SPEC_SEPARATOR
+
+    if override is not None:
+        return load_posts(override)
+    specs = [
+        s
+        for s in client.get_model_version(MODEL_NAME, version).tags.get("train_data", "").split(DATA_SPEC_SEPARATOR)
+        if s
+    ]
+    if not specs or not all(
+        Path(s.rpartition(":")[0] if ":" in s else s).is_file() or Path(s).is_file() for s in specs
+    ):
+        log.warning("training data of version %s not found (%s); report without baseline", version, specs)
         return None
-    return load_posts(path)
+    return load_mixture(specs)
 
 
 def evaluate(model: str, data: Path, cfg: Settings, baseline_data: Path | None = None) -> EvalReport:

@@ -27,10 +27,13 @@ from handlers.classifier import BundleMeta
 from handlers.text import PREPROCESSING_VERSION
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
-from training.data import PostSet, load_posts, split_train_dev
+from training.data import PostSet, load_mixture, load_posts, split_train_dev
 from training.metrics import Scores, best_threshold, score_predictions
 
 log = logging.getLogger(__name__)
+
+DATA_SPEC_SEPARATOR = ";"
+"""Joins several `path[:weight]` training-data specs in params and version tags."""
 
 PIP_REQUIREMENTS = [
     "torch==2.13.0",
@@ -44,7 +47,8 @@ PIP_REQUIREMENTS = [
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: Path
+    data: Path | str | list[str]
+    """One CSV, or several as `path[:weight]` specs (see training.data.load_mixture)."""
     dev_data: Path | None = None
     """Separate dev CSV; without it `dev_fraction` of `data` is held out (stratified)."""
     backbone: str = "tiny"
@@ -68,6 +72,11 @@ class TrainResult:
     became_champion: bool
 
 
+def pick_device() -> torch.device:
+    """CUDA when available (unverified on the CPU-only development machines), else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -83,7 +92,7 @@ def predict_scores(model, tokenizer, texts: list[str], max_length: int, batch_si
         chunk = order[start : start + batch_size]
         enc = tokenizer(
             [texts[i] for i in chunk], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        )
+        ).to(model.device)
         probs = torch.softmax(model(**enc).logits.float(), dim=-1)[:, 1].tolist()
         for i, p in zip(chunk, probs, strict=True):
             scores[i] = p
@@ -107,6 +116,8 @@ def fit(
     `log_metrics(metrics, step=epoch)` receives each epoch's metrics (MLflow by default).
     """
     model, tokenizer, recipe = built.model, built.tokenizer, built.recipe
+    device = pick_device()
+    model.to(device)
     generator = torch.Generator().manual_seed(seed)
     steps_per_epoch = math.ceil(len(train) / recipe.batch_size)
     optimizer = torch.optim.AdamW(
@@ -116,7 +127,8 @@ def fit(
     )
     total = steps_per_epoch * recipe.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * recipe.warmup_ratio), total)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels), reduction="none")
+    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels).to(device), reduction="none")
+    report_every = max(1, steps_per_epoch // 10)
     best: tuple[float, int, Scores, list[float], dict] | None = None
     for epoch in range(1, recipe.epochs + 1):
         model.train()
@@ -130,10 +142,10 @@ def fit(
                 truncation=True,
                 max_length=recipe.max_length,
                 return_tensors="pt",
-            )
+            ).to(device)
             logits = model(**enc).logits
-            losses = loss_fn(logits, torch.tensor([train.labels[i] for i in idx]))
-            weights = torch.tensor([train.weights[i] for i in idx])
+            losses = loss_fn(logits, torch.tensor([train.labels[i] for i in idx], device=device))
+            weights = torch.tensor([train.weights[i] for i in idx], device=device)
             loss = (losses * weights).sum() / weights.sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -141,6 +153,15 @@ def fit(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             running += loss.item()
+            if steps_per_epoch >= 20 and (step + 1) % report_every == 0:
+                log.info(
+                    "  epoch %d: step %d/%d  loss %.4f  (%.0fs)",
+                    epoch,
+                    step + 1,
+                    steps_per_epoch,
+                    running / (step + 1),
+                    time.perf_counter() - started,
+                )
         dev_scores = predict_scores(model, tokenizer, dev.texts, recipe.max_length)
         scores = score_predictions(dev.labels, dev_scores, 0.5)
         train_loss = running / steps_per_epoch
@@ -161,6 +182,7 @@ def fit(
             break
     assert best is not None
     model.load_state_dict(best[4])
+    model.to("cpu")
     return best[1], best[2], best[3]
 
 
@@ -176,7 +198,8 @@ def train(config: TrainConfig, cfg: Settings) -> TrainResult:
     """Run one tracked training run; register the model and claim `champion` if vacant."""
     client = tracking.configure(cfg)
     seed_everything(config.seed)
-    posts = load_posts(config.data)
+    data_specs = config.data if isinstance(config.data, list) else [str(config.data)]
+    posts = load_mixture(data_specs)
     if config.dev_data:
         train_set, dev_set = posts, load_posts(config.dev_data)
     else:
@@ -200,7 +223,7 @@ def train(config: TrainConfig, cfg: Settings) -> TrainResult:
                 "preprocessing_version": PREPROCESSING_VERSION,
                 "train_size": len(train_set),
                 "dev_size": len(dev_set),
-                "data": str(config.data),
+                "data": DATA_SPEC_SEPARATOR.join(data_specs),
                 "parameters": sum(p.numel() for p in built.model.parameters()),
             }
         )
@@ -253,7 +276,7 @@ def train(config: TrainConfig, cfg: Settings) -> TrainResult:
                 "preprocessing_version": PREPROCESSING_VERSION,
                 "dev_macro_f1": f"{final.macro_f1:.4f}",
                 "threshold": f"{threshold:.4f}",
-                "train_data": str(config.data),
+                "train_data": DATA_SPEC_SEPARATOR.join(data_specs),
             }.items():
                 client.set_model_version_tag(MODEL_NAME, version, key, value)
             became_champion = registry.claim_champion_if_vacant(client, version)

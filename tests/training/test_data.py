@@ -63,3 +63,16 @@ def test_split_is_stratified_and_deterministic() -> None:
     assert dev_a.texts == dev_b.texts and train_a.texts == train_b.texts
     assert not set(train_a.texts) & set(dev_a.texts)
     assert abs(dev_a.ad_ratio - posts.ad_ratio) < 0.03
+
+
+def test_mixture_scales_weights_per_file(tmp_path: Path) -> None:
+    from training.data import load_mixture
+
+    careful = tmp_path / "careful.csv"
+    careful.write_text("text,label\n정성 라벨 글,0\n정성 광고 글,1\n", encoding="utf-8")
+    weak = tmp_path / "weak.csv"
+    weak.write_text("text,label\n약한 라벨 글,1\n약한 일반 글,0\n", encoding="utf-8")
+    mixed = load_mixture([str(careful), f"{weak}:0.25"])
+    assert len(mixed) == 4
+    assert mixed.weights == [1.0, 1.0, 0.25, 0.25]
+    assert mixed.digest != load_mixture([str(careful)]).digest

@@ -7,12 +7,19 @@ scores the valid ones together and answers in request order.
 Settings come from the `handler:` block of model-config.yaml:
   micro_batch (16): posts per forward pass inside one TorchServe batch, length-sorted;
   cpu_threads (0 = torch default): intra-op threads on CPU.
+
+Custom metrics (TorchServe metrics API; on :8082/metrics with metrics_mode=prometheus):
+  AdRequestLatencyMs  histogram, one observation per request (its batch's handling time);
+  AdBatchSize         histogram, requests per TorchServe batch;
+  AdBatchTokens       histogram, real tokens the model read per batch;
+  AdPredictions       counter by Label (ad | normal | error).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +68,8 @@ class AdHandler(BaseHandler):
             except BadRequest as exc:
                 parsed.append(exc)
         valid = [i for i, item in enumerate(parsed) if isinstance(item, ParsedPost)]
-        scores = self.classifier.score_texts([parsed[i].text for i in valid]) if valid else []
-        by_index = dict(zip(valid, scores, strict=True))
+        scored = self.classifier.score_batch([parsed[i].text for i in valid]) if valid else None
+        by_index = dict(zip(valid, scored.scores, strict=True)) if scored else {}
         threshold = self.classifier.meta.threshold
         responses: list[dict[str, Any]] = []
         for i, item in enumerate(parsed):
@@ -79,7 +86,26 @@ class AdHandler(BaseHandler):
                     "model": self.classifier.model_id,
                 }
             )
-        metrics = getattr(context, "metrics", None)
-        if metrics is not None:
-            metrics.add_time("HandlerTime", (time.perf_counter() - started) * 1000, None, "ms")
+        labels = [r.get("label", "error") for r in responses]
+        record_metrics(
+            getattr(context, "metrics", None),
+            (time.perf_counter() - started) * 1000,
+            labels,
+            scored.tokens if scored else 0,
+        )
         return responses
+
+
+def record_metrics(metrics, latency_ms: float, labels: list[str], tokens: int) -> None:
+    """Emit the handler's custom metrics for one batch (no-op without a metrics cache)."""
+    if metrics is None:
+        return
+    from ts.metrics.dimension import Dimension
+    from ts.metrics.metric_type_enum import MetricTypes
+
+    for _ in labels:
+        metrics.add_metric("AdRequestLatencyMs", latency_ms, "ms", None, [], MetricTypes.HISTOGRAM)
+    metrics.add_metric("AdBatchSize", len(labels), "count", None, [], MetricTypes.HISTOGRAM)
+    metrics.add_metric("AdBatchTokens", tokens, "count", None, [], MetricTypes.HISTOGRAM)
+    for label, count in Counter(labels).items():
+        metrics.add_metric("AdPredictions", count, "count", None, [Dimension("Label", label)], MetricTypes.COUNTER)

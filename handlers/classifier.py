@@ -48,6 +48,14 @@ class BundleMeta:
 
 
 @dataclass(frozen=True)
+class ScoredBatch:
+    scores: list[float]
+    """Ad probability per text, in input order."""
+    tokens: int
+    """Real (non-padding) tokens the model read, special tokens included."""
+
+
+@dataclass(frozen=True)
 class Prediction:
     label: str
     score: float
@@ -83,16 +91,22 @@ class AdClassifier:
         return {key: value.to(self.device) for key, value in batch.items()}
 
     @torch.inference_mode()
-    def score_texts(self, texts: list[str]) -> list[float]:
+    def score_batch(self, texts: list[str]) -> ScoredBatch:
         """Ad probability for each already-cleaned text (see handlers.text.model_text)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         scores = [0.0] * len(texts)
+        tokens = 0
         for start in range(0, len(order), self.micro_batch):
             chunk = order[start : start + self.micro_batch]
-            logits = self.model(**self.encode([texts[i] for i in chunk])).logits.float()
+            encoded = self.encode([texts[i] for i in chunk])
+            tokens += int(encoded["attention_mask"].sum())
+            logits = self.model(**encoded).logits.float()
             for i, score in zip(chunk, torch.softmax(logits, dim=-1)[:, 1].tolist(), strict=True):
                 scores[i] = score
-        return scores
+        return ScoredBatch(scores, tokens)
+
+    def score_texts(self, texts: list[str]) -> list[float]:
+        return self.score_batch(texts).scores
 
     def label(self, score: float) -> str:
         return AD if score >= self.meta.threshold else NORMAL

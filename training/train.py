@@ -13,6 +13,7 @@ import math
 import random
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -99,6 +100,33 @@ def predict_scores(model, tokenizer, texts: list[str], max_length: int, batch_si
     return scores
 
 
+LENGTH_GROUP = 50
+"""Batches per mega-batch in length-grouped sampling."""
+
+
+def batches_per_epoch(size: int, batch_size: int, group: int = LENGTH_GROUP) -> int:
+    mega = batch_size * group
+    return sum(math.ceil(min(mega, size - start) / batch_size) for start in range(0, size, mega))
+
+
+def length_grouped_batches(
+    lengths: list[int], batch_size: int, generator: torch.Generator, group: int = LENGTH_GROUP
+) -> list[list[int]]:
+    """Shuffled batches of similar-length posts (like transformers' group_by_length).
+
+    Indices are shuffled, cut into mega-batches of `group` batches, sorted by length inside each,
+    split into batches, and the batch order is shuffled again: every epoch differs, yet a batch
+    pads little because its posts are about as long as each other.
+    """
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    mega = batch_size * group
+    batches = []
+    for start in range(0, len(order), mega):
+        chunk = sorted(order[start : start + mega], key=lambda i: lengths[i], reverse=True)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def _class_weights(labels: list[int]) -> torch.Tensor:
     counts = np.bincount(labels, minlength=2).astype(float)
     return torch.tensor(len(labels) / (2.0 * np.maximum(counts, 1.0)), dtype=torch.float32)
@@ -119,7 +147,7 @@ def fit(
     device = pick_device()
     model.to(device)
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = math.ceil(len(train) / recipe.batch_size)
+    steps_per_epoch = batches_per_epoch(len(train), recipe.batch_size)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=recipe.learning_rate,
@@ -129,13 +157,12 @@ def fit(
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * recipe.warmup_ratio), total)
     loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels).to(device), reduction="none")
     report_every = max(1, steps_per_epoch // 10)
+    lengths = [len(text) for text in train.texts]
     best: tuple[float, int, Scores, list[float], dict] | None = None
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         started, running = time.perf_counter(), 0.0
-        order = torch.randperm(len(train), generator=generator).tolist()
-        for step in range(steps_per_epoch):
-            idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+        for step, idx in enumerate(length_grouped_batches(lengths, recipe.batch_size, generator)):
             enc = tokenizer(
                 [train.texts[i] for i in idx],
                 padding=True,
@@ -196,6 +223,14 @@ def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path) -> Path:
 
 def train(config: TrainConfig, cfg: Settings) -> TrainResult:
     """Run one tracked training run; register the model and claim `champion` if vacant."""
+    with warnings.catch_warnings():
+        # MLflow's advisory UserWarnings (ambiguous local dataset source, integer-column schema hint,
+        # no input example) would bury the progress output; none of them applies to this pipeline.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow(\.|$)")
+        return _train(config, cfg)
+
+
+def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
     client = tracking.configure(cfg)
     seed_everything(config.seed)
     data_specs = config.data if isinstance(config.data, list) else [str(config.data)]

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from stack.settings import Settings, settings
 from ui import render
 from ui.classifier_client import TorchServeClient
-from ui.db import create_schema, make_engine, make_sessions
+from ui.db import make_engine, make_sessions, migrate
 from ui.metrics import BoardMetrics
 from ui.models import Comment, Post
 from ui.repository import BoardRepository
@@ -167,7 +167,7 @@ class Board:
 def create_board(cfg: Settings) -> Board:
     """Wire database, classifier client, metrics, background worker and UI into one ASGI app."""
     engine = make_engine(cfg.board_database_url)
-    create_schema(engine)
+    migrate(engine)
     metrics = BoardMetrics()
     service = BoardService(BoardRepository(make_sessions(engine)), TorchServeClient(cfg), metrics)
     metrics.pending.set(service.repo.pending_count())

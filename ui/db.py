@@ -1,13 +1,20 @@
-"""Engine and sessions for the board's database (SQLite file with WAL by default, any SQLAlchemy URL)."""
+"""Engine, schema migrations and sessions for the board's database.
+
+SQLite file with WAL by default, any SQLAlchemy URL (PostgreSQL) by ADS_DATABASE_URL. The schema
+is migrated with Alembic (ui/migrations) every time the board starts.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import sessionmaker
 
-from ui.models import Base
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FIRST_REVISION = "0001"
 
 
 def make_engine(url: str) -> Engine:
@@ -28,9 +35,17 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent)."""
-    Base.metadata.create_all(engine)
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent; safe on every start)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "posts" in tables and "alembic_version" not in tables:
+            # A database created before migrations existed already holds the first revision's tables.
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
 
 
 def make_sessions(engine: Engine) -> sessionmaker:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ui.db import create_schema, make_engine, make_sessions
+from ui.db import make_engine, make_sessions, migrate
 from ui.models import Status
 from ui.repository import BoardRepository
 
@@ -15,7 +15,7 @@ from ui.repository import BoardRepository
 @pytest.fixture
 def repo(tmp_path: Path) -> BoardRepository:
     engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'board.sqlite3'}")
-    create_schema(engine)
+    migrate(engine)
     return BoardRepository(make_sessions(engine))
 
 
@@ -70,3 +70,26 @@ def test_hide_ads_and_search(repo: BoardRepository) -> None:
 def test_comment_on_missing_post_is_refused(repo: BoardRepository) -> None:
     with pytest.raises(LookupError):
         repo.add_comment(999, "u", "댓글")
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ui.models import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    migrate(engine)
+    migrate(engine)  # idempotent
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    from ui.models import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    Base.metadata.create_all(engine)
+    BoardRepository(make_sessions(engine)).add_post("u", "옛 글", "지워지면 안 됩니다")
+    migrate(engine)
+    assert BoardRepository(make_sessions(engine)).list_posts().posts[0].title == "옛 글"

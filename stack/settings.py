@@ -91,6 +91,9 @@ class Settings:
     """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
     seed_data: Path
     """ADS_SEED_DATA (training/data/seed_posts.csv): data `make run` trains on."""
+    mlflow_tracking_uri: str | None = None
+    """MLFLOW_TRACKING_URI (unset): another tracking server instead of the local SQLite store.
+    Captured when settings are built: MLflow itself writes this variable into the environment."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -118,13 +121,14 @@ class Settings:
             pending_poll_s=float(env.get("ADS_PENDING_POLL_S", "5")),
             backbone=env.get("ADS_BACKBONE", "e5"),
             seed_data=_path(env, "ADS_SEED_DATA", "training/data/seed_posts.csv"),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
         )
 
     # Derived locations -------------------------------------------------------------------------
     @property
     def tracking_uri(self) -> str:
         """MLflow tracking/registry store: SQLite under mlruns/ (MLFLOW_TRACKING_URI overrides)."""
-        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlruns_dir / 'mlflow.db'}"
+        return self.mlflow_tracking_uri or f"sqlite:///{self.mlruns_dir / 'mlflow.db'}"
 
     @property
     def artifact_root(self) -> Path:

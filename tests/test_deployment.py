@@ -67,3 +67,11 @@ def test_prometheus_targets_match_local_defaults() -> None:
     for rule_file in Path(REPO_ROOT / "monitoring" / "rules").glob("*.yml"):
         rules = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
         assert all("alert" in rule and "expr" in rule for group in rules["groups"] for rule in group["rules"])
+
+
+def test_tracking_uri_is_fixed_when_settings_are_built(monkeypatch, tmp_path) -> None:
+    """MLflow exports MLFLOW_TRACKING_URI into the environment; settings built earlier must not follow it."""
+    cfg = Settings.from_env({"ADS_MLRUNS_DIR": str(tmp_path)})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere.db")
+    assert cfg.tracking_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": "http://mlflow:5000"}).tracking_uri == "http://mlflow:5000"

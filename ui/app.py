@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
@@ -18,10 +20,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from stack.settings import Settings, settings
 from ui import render
+from ui.auth import Sessions, load_credentials, session_key
 from ui.classifier_client import TorchServeClient
 from ui.db import make_engine, make_sessions, migrate
 from ui.metrics import BoardMetrics
 from ui.models import Comment, Post
+from ui.moderation import Moderation, NotAuthorized
 from ui.repository import BoardRepository
 from ui.service import BoardService, PendingWorker, ValidationError
 
@@ -50,7 +54,7 @@ def item_json(item: Post | Comment) -> dict:
     return data
 
 
-def build_blocks(service: BoardService) -> gr.Blocks:
+def build_blocks(service: BoardService, moderation: Moderation) -> gr.Blocks:
     with gr.Blocks(title="우리동네 게시판", analytics_enabled=False) as blocks:
         gr.Markdown("# 우리동네 게시판\n광고로 분류된 글에는 빨간 **광고** 표시가 붙습니다.")
         with gr.Row():
@@ -70,13 +74,32 @@ def build_blocks(service: BoardService) -> gr.Blocks:
                 notice = gr.Markdown(elem_id="post-notice")
         gr.Markdown("### 글 보기 · 댓글")
         with gr.Row():
-            post_id = gr.Number(label="글 번호", precision=0, minimum=1, elem_id="post-id")
+            post_id = gr.Number(label="글 번호", precision=0, elem_id="post-id")
             show = gr.Button("열기", elem_id="post-open")
         detail = gr.HTML(elem_id="post-detail")
         with gr.Row():
             comment_body = gr.Textbox(label="댓글", scale=4, elem_id="comment-body")
             comment_submit = gr.Button("댓글 등록", scale=1, elem_id="comment-submit")
         comment_notice = gr.Markdown()
+
+        with gr.Accordion("관리자", open=False, elem_id="moderation"):
+            token = gr.State("")
+            with gr.Row():
+                mod_user = gr.Textbox(label="아이디", max_lines=1, elem_id="mod-user")
+                mod_password = gr.Textbox(label="비밀번호", type="password", max_lines=1, elem_id="mod-password")
+                login = gr.Button("로그인", elem_id="mod-login")
+            mod_notice = gr.Markdown(elem_id="mod-notice")
+            queue_view = gr.HTML(elem_id="review-queue")
+            with gr.Row():
+                mod_kind = gr.Radio(
+                    [("글", "post"), ("댓글", "comment")], value="post", label="종류", elem_id="mod-kind"
+                )
+                mod_id = gr.Number(label="번호", precision=0, elem_id="mod-id")
+                mod_label = gr.Radio([("광고", "ad"), ("일반", "normal")], label="라벨", elem_id="mod-label")
+                apply_label = gr.Button("라벨 적용", elem_id="mod-apply")
+                hide = gr.Button("글 숨기기", elem_id="mod-hide")
+            export = gr.Button("검토 결과 CSV 내보내기", elem_id="mod-export")
+            export_file = gr.File(label="CSV", elem_id="mod-export-file")
 
         def show_feed(page_no: float | None, hide: bool, q: str) -> str:
             return render.render_feed(service.feed(int(page_no or 1), PAGE_SIZE, hide, q or ""))
@@ -105,7 +128,54 @@ def build_blocks(service: BoardService) -> gr.Blocks:
                 return f"오류: {exc}", gr.update(), open_post(pid)
             return "댓글이 등록되었습니다.", "", open_post(pid)
 
+        def do_login(user: str, password: str):
+            try:
+                new_token = moderation.login(user, password)
+            except NotAuthorized as exc:
+                return "", f"오류: {exc}", ""
+            return new_token, "로그인되었습니다.", render.render_queue(moderation.queue(new_token))
+
+        def do_apply(session: str, kind: str, item_id, label: str | None, page_no, hide_flag, q):
+            try:
+                if not item_id or not label:
+                    raise ValidationError("번호와 라벨을 골라 주세요.")
+                moderation.override(session, kind, int(item_id), label)
+                return (
+                    "라벨을 적용했습니다.",
+                    render.render_queue(moderation.queue(session)),
+                    show_feed(page_no, hide_flag, q),
+                )
+            except (NotAuthorized, ValidationError) as exc:
+                return f"오류: {exc}", gr.update(), gr.update()
+
+        def do_hide(session: str, item_id, page_no, hide_flag, q):
+            try:
+                if not item_id:
+                    raise ValidationError("숨길 글 번호를 입력해 주세요.")
+                moderation.hide(session, int(item_id))
+                return "글을 숨겼습니다.", show_feed(page_no, hide_flag, q)
+            except (NotAuthorized, ValidationError) as exc:
+                return f"오류: {exc}", gr.update()
+
+        def do_export(session: str):
+            try:
+                text = moderation.export_csv(session)
+            except NotAuthorized as exc:
+                return f"오류: {exc}", None
+            path = Path(tempfile.mkdtemp(prefix="board-export-")) / "reviewed_posts.csv"
+            path.write_text(text, encoding="utf-8")
+            return f"{text.count(chr(10)) - 1}건을 내보냈습니다.", str(path)
+
         listing = [page, hide_ads, query]
+        login.click(do_login, [mod_user, mod_password], [token, mod_notice, queue_view], api_visibility="private")
+        apply_label.click(
+            do_apply,
+            [token, mod_kind, mod_id, mod_label, *listing],
+            [mod_notice, queue_view, feed],
+            api_visibility="private",
+        )
+        hide.click(do_hide, [token, mod_id, *listing], [mod_notice, feed], api_visibility="private")
+        export.click(do_export, token, [mod_notice, export_file], api_visibility="private")
         blocks.load(show_feed, listing, feed, api_visibility="private")
         refresh.click(show_feed, listing, feed, api_visibility="private")
         hide_ads.change(show_feed, listing, feed, api_visibility="private")
@@ -152,7 +222,52 @@ def build_blocks(service: BoardService) -> gr.Blocks:
                 raise gr.Error("존재하지 않는 게시글입니다.")
             return {**item_json(post), "comments": [item_json(c) for c in post.comments]}
 
-        for fn in (create_post, add_comment, list_posts, get_post):
+        def moderator_login(username: str, password: str) -> str:
+            """A moderator session token (8 hours)."""
+            try:
+                return moderation.login(username, password)
+            except NotAuthorized as exc:
+                raise gr.Error(str(exc)) from None
+
+        def review_queue(token: str) -> list[dict]:
+            """Unreviewed items, least certain first (moderators only)."""
+            try:
+                return [item_json(i) for i in moderation.queue(token)]
+            except NotAuthorized as exc:
+                raise gr.Error(str(exc)) from None
+
+        def override_label(token: str, kind: str, item_id: int, label: str) -> dict:
+            """Set the label shown for a post or comment (moderators only)."""
+            try:
+                return item_json(moderation.override(token, kind, int(item_id), label))
+            except (NotAuthorized, ValidationError) as exc:
+                raise gr.Error(str(exc)) from None
+
+        def hide_post(token: str, post_id: int) -> dict:
+            """Hide a post from the feed (moderators only)."""
+            try:
+                return item_json(moderation.hide(token, int(post_id)))
+            except (NotAuthorized, ValidationError) as exc:
+                raise gr.Error(str(exc)) from None
+
+        def export_reviewed(token: str) -> str:
+            """Every reviewed item as CSV in the training data format (moderators only)."""
+            try:
+                return moderation.export_csv(token)
+            except NotAuthorized as exc:
+                raise gr.Error(str(exc)) from None
+
+        for fn in (
+            create_post,
+            add_comment,
+            list_posts,
+            get_post,
+            moderator_login,
+            review_queue,
+            override_label,
+            hide_post,
+            export_reviewed,
+        ):
             gr.api(fn, api_name=fn.__name__)
     return blocks
 
@@ -161,6 +276,7 @@ def build_blocks(service: BoardService) -> gr.Blocks:
 class Board:
     app: FastAPI
     service: BoardService
+    moderation: Moderation
     worker: PendingWorker
 
 
@@ -172,6 +288,9 @@ def create_board(cfg: Settings) -> Board:
     service = BoardService(BoardRepository(make_sessions(engine)), TorchServeClient(cfg), metrics)
     metrics.pending.set(service.repo.pending_count())
     worker = PendingWorker(service, cfg.pending_poll_s)
+    credentials = load_credentials(cfg.secrets_dir)
+    log.info("moderator login: user %r, password from %s", credentials.username, credentials.source)
+    moderation = Moderation(service.repo, Sessions(credentials, session_key(cfg.secrets_dir)), metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -190,8 +309,8 @@ def create_board(cfg: Settings) -> Board:
     def healthz() -> dict:
         return {"status": "ok", "pending": service.repo.pending_count()}
 
-    app = gr.mount_gradio_app(app, build_blocks(service), path="", css=render.CSS, footer_links=["api"])
-    return Board(app, service, worker)
+    app = gr.mount_gradio_app(app, build_blocks(service, moderation), path="", css=render.CSS, footer_links=["api"])
+    return Board(app, service, moderation, worker)
 
 
 def main() -> None:

@@ -31,8 +31,12 @@ class Classified:
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING, index=True)
     label: Mapped[str | None] = mapped_column(String(16))
     score: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    """The model's decision threshold when it labelled this item (uncertainty = |score - threshold|)."""
     model_version: Mapped[str | None] = mapped_column(String(64))
     moderator_label: Mapped[str | None] = mapped_column(String(16))
+    moderated_by: Mapped[str | None] = mapped_column(String(40))
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -97,10 +97,10 @@ class BoardRepository:
             comments = session.scalar(select(func.count(Comment.id)).where(Comment.status == Status.PENDING)) or 0
             return posts + comments
 
-    def record_result(self, item: Item, label: str, score: float, model_version: str) -> Item:
+    def record_result(self, item: Item, label: str, score: float, model_version: str, threshold: float = 0.5) -> Item:
         with self.sessions.begin() as session:
             row = session.get(type(item), item.id)
-            row.label, row.score, row.model_version = label, score, model_version
+            row.label, row.score, row.model_version, row.threshold = label, score, model_version, threshold
             row.status, row.classified_at, row.last_error = Status.CLASSIFIED, utcnow(), None
             row.attempts += 1
             return row
@@ -118,3 +118,50 @@ class BoardRepository:
     def newest_classified_at(self) -> datetime | None:
         with self.sessions() as session:
             return session.scalar(select(func.max(Post.classified_at)))
+
+    # Moderation ---------------------------------------------------------------------------------
+    def get_item(self, kind: type[Item], item_id: int) -> Item | None:
+        with self.sessions() as session:
+            return session.get(kind, item_id)
+
+    def review_queue(self, limit: int = 20) -> list[Item]:
+        """Classified, not yet reviewed items, the ones the model was least sure about first."""
+        items: list[Item] = []
+        with self.sessions() as session:
+            for kind in (Post, Comment):
+                margin = func.abs(kind.score - func.coalesce(kind.threshold, 0.5))
+                stmt = (
+                    select(kind)
+                    .where(kind.status == Status.CLASSIFIED, kind.moderator_label.is_(None))
+                    .order_by(margin, kind.id)
+                    .limit(limit)
+                )
+                items += session.scalars(stmt)
+        return sorted(items, key=lambda i: (abs(i.score - (i.threshold or 0.5)), i.created_at))[:limit]
+
+    def set_moderator_label(
+        self, kind: type[Item], item_id: int, label: str, moderator: str
+    ) -> tuple[str | None, Item]:
+        """Store a moderator's label beside the model's; returns (label shown before, item)."""
+        with self.sessions.begin() as session:
+            row = session.get(kind, item_id)
+            if row is None:
+                raise LookupError(f"{kind.__tablename__} {item_id} does not exist")
+            before = row.shown_label
+            row.moderator_label, row.moderated_by, row.moderated_at = label, moderator, utcnow()
+            return before, row
+
+    def set_hidden(self, post_id: int, hidden: bool, moderator: str) -> Post:
+        with self.sessions.begin() as session:
+            row = session.get(Post, post_id)
+            if row is None:
+                raise LookupError(f"post {post_id} does not exist")
+            row.hidden, row.moderated_by, row.moderated_at = hidden, moderator, utcnow()
+            return row
+
+    def reviewed(self) -> list[Item]:
+        """Every item a moderator labelled, oldest first."""
+        with self.sessions() as session:
+            posts = session.scalars(select(Post).where(Post.moderator_label.is_not(None)).order_by(Post.id))
+            comments = session.scalars(select(Comment).where(Comment.moderator_label.is_not(None)).order_by(Comment.id))
+            return [*posts, *comments]

@@ -91,3 +91,38 @@ def test_write_read_comment_in_a_browser(board, browser, tmp_path: Path) -> None
     page.locator("#post-detail .board-comment", has_text="저도 가보고 싶네요").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
     assert dialogs == []
+
+
+def test_moderator_overrides_a_label_and_exports_in_a_browser(board, browser, tmp_path: Path) -> None:
+    service = board.board.service
+    ad = service.create_post("관리자 검토용 글", "사람이 라벨을 고칠 글입니다", "")
+    creds = board.board.moderation.sessions.credentials
+    page = browser.new_page(locale="ko-KR")
+    page.goto(board.url)
+    page.locator("#feed").wait_for()
+    page.get_by_text("관리자", exact=True).click()
+    page.locator("#mod-user").get_by_role("textbox").fill(creds.username)
+    page.locator("#mod-password").locator("input, textarea").first.fill(creds.password)
+    page.locator("#mod-login").click()
+    page.locator("#mod-notice", has_text="로그인되었습니다").wait_for(timeout=30_000)
+    page.locator("#review-queue table").wait_for(timeout=30_000)
+
+    flipped = "normal" if ad.label == "ad" else "ad"
+    page.locator("#mod-id").get_by_role("spinbutton").fill(str(ad.id))
+    page.locator("#mod-label").get_by_label("일반" if flipped == "normal" else "광고").check()
+    page.locator("#mod-apply").click()
+    page.locator("#mod-notice", has_text="라벨을 적용했습니다").wait_for(timeout=30_000)
+    card = page.locator(".board-post", has_text="관리자 검토용 글")
+    card.get_by_text("관리자 판정").wait_for(timeout=30_000)
+    assert card.locator(".ad-badge").count() == (1 if flipped == "ad" else 0)
+    assert service.post(ad.id).moderator_label == flipped and service.post(ad.id).label == ad.label
+
+    page.locator("#mod-export").click()
+    link = page.locator("#mod-export-file a").first
+    link.wait_for(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "reviewed.csv"
+    download.value.save_as(saved)
+    assert "관리자 검토용 글" in saved.read_text(encoding="utf-8")
+    page.screenshot(path=str(tmp_path / "moderation.png"), full_page=True)

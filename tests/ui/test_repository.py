@@ -86,10 +86,24 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
 
 
 def test_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
-    from ui.models import Base
+    """The first `make run`s created tables without Alembic; such a database is stamped, then upgraded."""
+    from alembic import command
+    from alembic.config import Config
+
+    from ui.db import MIGRATIONS
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    Base.metadata.create_all(engine)
-    BoardRepository(make_sessions(engine)).add_post("u", "옛 글", "지워지면 안 됩니다")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(
+            text(
+                "INSERT INTO posts (author, title, body, hidden, status, attempts, created_at) "
+                "VALUES ('u', '옛 글', '지워지면 안 됩니다', 0, 'pending', 0, '2026-11-21 10:00:00')"
+            )
+        )
     migrate(engine)
     assert BoardRepository(make_sessions(engine)).list_posts().posts[0].title == "옛 글"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the stack needs, where missing:
 #   always:       a Java 17 runtime (TorchServe's frontend), Python 3.11 with venv
-#   with --test:  Debian's chromium and a Korean font (the browser end-to-end tests)
+#   with --test:  Debian's chromium and a Korean font (browser end-to-end tests) and the PostgreSQL
+#                 server (database tests start their own instance)
 # Uses apt-get when running as root; otherwise prints what to install and fails.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v python3.11 >/dev/null 2>&1 || missing+=(python3.11 python3.11-venv)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -158,3 +158,60 @@ def board(live_torchserve, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     with ServedBoard(cfg) as served:
         yield served
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL (Debian's server binaries) on a free loopback port; yields its base URL."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql; make test installs it as root)")
+    bindir = bins[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="board-pg-"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(root, "postgres")
+    port = free_ports(1)[0]
+
+    def run(*args: object) -> None:
+        subprocess.run([*as_postgres, *map(str, args)], check=True, capture_output=True, timeout=120)
+
+    run(bindir / "initdb", "-D", root / "data", "-U", "board", "--auth=trust", "-E", "UTF8")
+    run(
+        bindir / "pg_ctl",
+        "-D",
+        root / "data",
+        "-l",
+        root / "server.log",
+        "-w",
+        "start",
+        "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+    )
+    try:
+        yield f"postgresql+psycopg://board@127.0.0.1:{port}"
+    finally:
+        run(bindir / "pg_ctl", "-D", root / "data", "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind the board supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'board.sqlite3'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = request.getfixturevalue("postgres_server")
+    name = f"board_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{base}/{name}"

@@ -1,4 +1,4 @@
-"""The board's storage through SQLAlchemy on a real SQLite file (WAL)."""
+"""The board's storage through SQLAlchemy, on a real SQLite file (WAL) and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ from ui.repository import BoardRepository
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> BoardRepository:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'board.sqlite3'}")
+def repo(database_url: str) -> BoardRepository:
+    engine = make_engine(database_url)
     migrate(engine)
     return BoardRepository(make_sessions(engine))
 
 
-def test_sqlite_uses_wal(repo: BoardRepository) -> None:
-    with repo.sessions() as session:
-        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
 def test_post_lifecycle_pending_then_classified(repo: BoardRepository) -> None:
@@ -72,13 +74,13 @@ def test_comment_on_missing_post_is_refused(repo: BoardRepository) -> None:
         repo.add_comment(999, "u", "댓글")
 
 
-def test_migrations_match_the_models(tmp_path: Path) -> None:
+def test_migrations_match_the_models(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from ui.models import Base
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    engine = make_engine(database_url)
     migrate(engine)
     migrate(engine)  # idempotent
     with engine.connect() as connection:

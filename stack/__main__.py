@@ -111,6 +111,10 @@ def up(cfg: Settings) -> int:
     print(f"Board (광고 분류 게시판):  http://{cfg.host}:{cfg.board_port}")
     print(f"MLflow UI:               http://{cfg.host}:{cfg.mlflow_port}")
     print(f"TorchServe inference:    {cfg.inference_url}/predictions/{MODEL_NAME}  (key: {cfg.key_file})")
+    from ui.auth import load_credentials
+
+    moderator = load_credentials(cfg.secrets_dir)
+    print(f"Moderator login (관리자): user {moderator.username!r}, password in {moderator.source}")
     print("Stop everything with `make stop`.")
     return 0
 

@@ -303,6 +303,9 @@ def create_board(cfg: Settings) -> Board:
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:
         metrics.pending.set(service.repo.pending_count())
+        ratio = service.repo.recent_ad_ratio()
+        if ratio is not None:
+            metrics.ad_ratio.set(ratio)
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)

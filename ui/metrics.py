@@ -37,6 +37,12 @@ class BoardMetrics:
         self.overrides = Counter(
             "moderator_overrides", "Moderator label changes", ["direction"], namespace=ns, registry=self.registry
         )
+        self.ad_ratio = Gauge(
+            "recent_ad_ratio",
+            "Share of ads among the newest 200 classified items",
+            namespace=ns,
+            registry=self.registry,
+        )
         self.ad_score = Histogram(
             "ad_score",
             "Ad score of classified items",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
@@ -115,9 +114,20 @@ class BoardRepository:
                 row.status = Status.FAILED
             return row
 
-    def newest_classified_at(self) -> datetime | None:
+    def recent_ad_ratio(self, window: int = 200) -> float | None:
+        """Share of ads (as shown) among the newest `window` classified posts and comments."""
+        labels: list[tuple] = []
         with self.sessions() as session:
-            return session.scalar(select(func.max(Post.classified_at)))
+            for kind in (Post, Comment):
+                shown = func.coalesce(kind.moderator_label, kind.label)
+                labels += session.execute(
+                    select(kind.classified_at, shown)
+                    .where(kind.status == Status.CLASSIFIED)
+                    .order_by(kind.classified_at.desc())
+                    .limit(window)
+                ).all()
+        labels = sorted(labels, key=lambda row: row[0], reverse=True)[:window]
+        return sum(label == "ad" for _, label in labels) / len(labels) if labels else None
 
     # Moderation ---------------------------------------------------------------------------------
     def get_item(self, kind: type[Item], item_id: int) -> Item | None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from ui.db import make_engine, make_sessions, migrate
-from ui.models import Status
+from ui.models import Post, Status
 from ui.repository import BoardRepository
 
 
@@ -58,6 +58,16 @@ def test_feed_is_newest_first_paginated_with_comment_counts(repo: BoardRepositor
     assert first.total == 13 and first.pages == 2
     assert first.comment_counts[ids[-1]] == 2
     assert [p.id for p in repo.list_posts(page=2, page_size=10).posts] == ids[::-1][10:]
+
+
+def test_recent_ad_ratio_follows_what_is_shown(repo: BoardRepository) -> None:
+    assert repo.recent_ad_ratio() is None
+    a, b = repo.add_post("u", "a", "a"), repo.add_post("u", "b", "b")
+    repo.record_result(a, "ad", 0.9, "m/1")
+    repo.record_result(b, "normal", 0.1, "m/1")
+    assert repo.recent_ad_ratio() == 0.5
+    repo.set_moderator_label(Post, b.id, "ad", "mod")
+    assert repo.recent_ad_ratio() == 1.0
 
 
 def test_hide_ads_and_search(repo: BoardRepository) -> None:

@@ -118,13 +118,14 @@ class TorchServeClient:
         data = response.json()
         return Classification(data["label"], float(data["score"]), float(data["threshold"]), data["model"])
 
-    def classify(self, title: str, body: str) -> Classification:
-        """Classify with up to `retries` extra attempts on transient errors (short backoff)."""
-        for attempt in range(self.retries + 1):
+    def classify(self, title: str, body: str, retries: int | None = None) -> Classification:
+        """Classify with up to `retries` (default: configured) extra attempts on transient errors."""
+        retries = self.retries if retries is None else retries
+        for attempt in range(retries + 1):
             try:
                 return self.classify_once(title, body)
             except ClassifierUnavailable as exc:
-                if attempt == self.retries or exc.kind == "no_key":
+                if attempt == retries or exc.kind == "no_key":
                     raise
                 time.sleep(min(0.25 * 2**attempt, 2.0))
         raise AssertionError("unreachable")

@@ -49,7 +49,7 @@ class BoardService:
         author = (author or "").strip()[:MAX_AUTHOR] or DEFAULT_AUTHOR
         post = self.repo.add_post(author, title, body)
         self.metrics.items_created.labels("post").inc()
-        return self.classify(post)
+        return self.classify(post, interactive=True)
 
     def add_comment(self, post_id: int, body: str, author: str = "") -> Comment:
         body = _require(body, "댓글", MAX_COMMENT)
@@ -59,15 +59,19 @@ class BoardService:
         except LookupError as exc:
             raise ValidationError("존재하지 않는 게시글입니다.") from exc
         self.metrics.items_created.labels("comment").inc()
-        return self.classify(comment)
+        return self.classify(comment, interactive=True)
 
-    def classify(self, item: Item) -> Item:
-        """Try to classify a saved item now; on a transient failure it simply stays pending."""
+    def classify(self, item: Item, interactive: bool = False) -> Item:
+        """Try to classify a saved item now; on a transient failure it simply stays pending.
+
+        `interactive` (a person is waiting): one attempt within the timeout, no retries; the
+        background worker retries later. Otherwise the configured bounded retries apply.
+        """
         kind = "post" if isinstance(item, Post) else "comment"
         title = item.title if isinstance(item, Post) else None
         started = time.perf_counter()
         try:
-            result = self.client.classify(title or "", item.body)
+            result = self.client.classify(title or "", item.body, retries=0 if interactive else None)
         except ClassifierUnavailable as exc:
             self.metrics.classify_errors.labels(exc.kind).inc()
             log.warning("%s %d left pending: %s", kind, item.id, exc)

@@ -47,3 +47,48 @@ def test_posts_survive_torchserve_stop_and_restart(tiny_bundle, tmp_path) -> Non
             assert [c["status"] for c in detail["comments"]] == ["classified"]
     finally:
         torchserve.stop(cfg)
+
+
+def test_slow_classifier_does_not_keep_a_writer_waiting(tmp_path) -> None:
+    """TorchServe answering after the timeout: the post is saved as pending within one timeout."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.conftest import free_ports
+    from ui.classifier_client import TorchServeClient
+    from ui.db import make_engine, make_sessions, migrate
+    from ui.metrics import BoardMetrics
+    from ui.repository import BoardRepository
+    from ui.service import BoardService
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            time.sleep(3)
+            body = json.dumps({"label": "normal", "score": 0.1, "threshold": 0.5, "model": "slow/1"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    port = free_ports(1)[0]
+    server = ThreadingHTTPServer(("127.0.0.1", port), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg, _ = make_settings(
+        tmp_path, ADS_TS_INFERENCE_PORT=str(port), ADS_CLASSIFY_TIMEOUT_S="1", ADS_CLASSIFY_RETRIES="3"
+    )
+    cfg.key_file.parent.mkdir(parents=True)
+    cfg.key_file.write_text(json.dumps({"inference": {"key": "k"}, "management": {"key": "m"}, "API": {"key": "a"}}))
+    engine = make_engine(cfg.board_database_url)
+    migrate(engine)
+    service = BoardService(BoardRepository(make_sessions(engine)), TorchServeClient(cfg), BoardMetrics())
+    try:
+        started = time.monotonic()
+        post = service.create_post("느린 서버", "응답이 늦어도 바로 저장됩니다", "")
+        assert time.monotonic() - started < 2.5
+        assert post.status == "pending"
+    finally:
+        server.shutdown()

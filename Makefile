@@ -18,11 +18,12 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status test train eval promote list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test train eval promote list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
-	@echo "make stop    - stop every process make run started"
+	@echo "make monitor - a local Prometheus (127.0.0.1:9090) scraping TorchServe and the board, with alerts"
+	@echo "make stop    - stop every process make run / make monitor started"
 	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
@@ -31,6 +32,10 @@ help:
 
 run: system-deps venv backbone
 	$(OFFLINE) $(PY) -m stack up
+
+monitor: venv
+	@bash scripts/system-deps.sh --monitor
+	$(OFFLINE) $(PY) -m stack monitor
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m stack down; else echo "nothing to stop (no $(VENV))"; fi

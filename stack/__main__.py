@@ -1,8 +1,9 @@
-"""`python -m stack up|down|status`: the whole local stack as processes (what `make run`/`make stop` call).
+"""`python -m stack up|down|status|monitor`: the local stack as processes (`make run`/`stop`/`monitor`).
 
 up:   train the default classifier unless a champion exists -> export the champion to a .mar ->
       TorchServe -> MLflow UI -> the board; prints each phase's time and the URLs.
-down: stops everything `up` started, by PID, and waits until it has exited.
+monitor: a local Prometheus scraping TorchServe and the board, with the alert rules.
+down: stops everything `up` and `monitor` started, by PID, and waits until it has exited.
 """
 
 from __future__ import annotations
@@ -119,10 +120,20 @@ def up(cfg: Settings) -> int:
     return 0
 
 
+def monitor(cfg: Settings) -> int:
+    from stack import prometheus
+
+    url = prometheus.start(cfg)
+    print(f"Prometheus: {url}  (targets: {url}/targets, alerts: {url}/alerts); `make stop` stops it")
+    return 0
+
+
 def down(cfg: Settings) -> int:
     from serving import torchserve
+    from stack import prometheus
 
     steps: list[tuple[str, Callable[[], bool]]] = [
+        ("Prometheus", prometheus.process(cfg).stop),
         ("board", board_process(cfg).stop),
         ("MLflow UI", mlflow_process(cfg).stop),
         ("TorchServe", lambda: torchserve.stop(cfg)),
@@ -149,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "monitor"])
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     cfg = settings()
     try:
-        return {"up": up, "down": down, "status": status}[args.command](cfg)
+        return {"up": up, "down": down, "status": status, "monitor": monitor}[args.command](cfg)
     except (ServiceError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

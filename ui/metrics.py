@@ -43,6 +43,13 @@ class BoardMetrics:
             namespace=ns,
             registry=self.registry,
         )
+        self.model_seen = Gauge(
+            "model_last_seen_timestamp_seconds",
+            "When a model version last labelled an item (the newest one is in service)",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
+        )
         self.ad_score = Histogram(
             "ad_score",
             "Ad score of classified items",

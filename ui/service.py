@@ -84,6 +84,7 @@ class BoardService:
             self.metrics.classify_latency.observe(time.perf_counter() - started)
         self.metrics.items_classified.labels(kind, result.label).inc()
         self.metrics.ad_score.observe(result.score)
+        self.metrics.model_seen.labels(result.model).set_to_current_time()
         return self.repo.record_result(item, result.label, result.score, result.model, result.threshold)
 
     def classify_pending(self, limit: int = 32) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from handlers.text import MAX_INPUT_CHARS, EmptyTextError, TextTooLongError, model_text
 
 MAX_REQUEST_BYTES = 4 * MAX_INPUT_CHARS  # UTF-8 Korean is 3 bytes a syllable
+EMPTY_REQUEST = 'empty request: send JSON {"title": ..., "body": ...} as application/json, or the text as text/plain'
 
 
 class BadRequest(ValueError):
@@ -52,9 +53,14 @@ def _decode(raw: bytes | bytearray) -> Any:
 
 def parse_payload(row: dict[str, Any]) -> ParsedPost:
     """Turn one entry of TorchServe's batch (`{"data"|"body": ...}`) into a cleaned post."""
-    value = row.get("data", row.get("body")) if isinstance(row, dict) else None
+    if not isinstance(row, dict) or not row:
+        raise BadRequest(400, EMPTY_REQUEST)
+    if "data" not in row and "body" not in row:
+        # TorchServe turns a form-encoded body into fields; a form without a `body` field lands here.
+        raise BadRequest(415, "unsupported content type: send application/json or text/plain")
+    value = row["data"] if "data" in row else row["body"]
     if value is None:
-        raise BadRequest(400, 'empty request: send JSON {"title": ..., "body": ...} or plain text')
+        raise BadRequest(400, EMPTY_REQUEST)
     if isinstance(value, bytes | bytearray):
         value = _decode(value)
     elif isinstance(value, str) and value.lstrip().startswith(("{", "[")):

@@ -7,6 +7,7 @@ whatever is still pending (TorchServe was down or slow when it was written).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 
@@ -28,13 +29,24 @@ class ValidationError(ValueError):
     """Input the board refuses; the message is shown to the user (Korean)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 control characters other than tab/newline: never stored (PostgreSQL refuses NUL in text)."""
+
+
 def _require(text: str | None, field: str, limit: int) -> str:
-    text = (text or "").strip()
+    if text is not None and not isinstance(text, str):
+        raise ValidationError(f"{field}은 글자여야 합니다.")
+    text = _CONTROL.sub("", text or "").strip()
     if not text:
         raise ValidationError(f"{field}을 입력해 주세요.")
     if len(text) > limit:
         raise ValidationError(f"{field}은 {limit:,}자 이하로 입력해 주세요. (현재 {len(text):,}자)")
     return text
+
+
+def _author(author: object) -> str:
+    text = _CONTROL.sub("", author if isinstance(author, str) else "").strip()
+    return text[:MAX_AUTHOR] or DEFAULT_AUTHOR
 
 
 class BoardService:
@@ -46,14 +58,14 @@ class BoardService:
     def create_post(self, title: str, body: str, author: str = "") -> Post:
         title = _require(title, "제목", MAX_TITLE)
         body = _require(body, "본문", MAX_BODY)
-        author = (author or "").strip()[:MAX_AUTHOR] or DEFAULT_AUTHOR
+        author = _author(author)
         post = self.repo.add_post(author, title, body)
         self.metrics.items_created.labels("post").inc()
         return self.classify(post, interactive=True)
 
     def add_comment(self, post_id: int, body: str, author: str = "") -> Comment:
         body = _require(body, "댓글", MAX_COMMENT)
-        author = (author or "").strip()[:MAX_AUTHOR] or DEFAULT_AUTHOR
+        author = _author(author)
         try:
             comment = self.repo.add_comment(post_id, author, body)
         except LookupError as exc:

@@ -27,6 +27,7 @@ def test_text_alias_and_plain_text() -> None:
     ("row", "status", "fragment"),
     [
         ({}, 400, "empty request"),
+        ({"title": "a", "body_field": "b"}, 415, "unsupported content type"),
         ({"body": b"{not json"}, 400, "invalid JSON"),
         ({"body": "{not json"}, 400, "invalid JSON"),
         ({"body": b"\xff\xfe\xfa"}, 400, "UTF-8"),

@@ -18,13 +18,14 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test train eval promote list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test soak train eval promote list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
 	@echo "make monitor - a local Prometheus (127.0.0.1:9090) scraping TorchServe and the board, with alerts"
 	@echo "make stop    - stop every process make run / make monitor started"
 	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
+	@echo "make soak    - 1,000 posts + 1,000 comments from 20 concurrent clients; prints throughput/latency"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
@@ -45,6 +46,9 @@ status: venv
 
 test: test-deps venv
 	$(OFFLINE) $(PY) -m pytest $(PYTEST_ARGS)
+
+soak: test-deps venv
+	$(OFFLINE) ADS_LOAD_POSTS=$${ADS_LOAD_POSTS:-1000} $(PY) -m pytest tests/reliability/test_load.py -s -q
 
 train: venv backbone
 	$(OFFLINE) $(PY) -m training train --data $(DATA) --backbone $(BACKBONE)

@@ -32,6 +32,8 @@ from ui.service import BoardService, PendingWorker, ValidationError
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+CONCURRENCY = 16
+"""Calls per board endpoint handled at once."""
 
 
 def item_json(item: Post | Comment) -> dict:
@@ -268,7 +270,10 @@ def build_blocks(service: BoardService, moderation: Moderation) -> gr.Blocks:
             hide_post,
             export_reviewed,
         ):
-            gr.api(fn, api_name=fn.__name__)
+            gr.api(fn, api_name=fn.__name__, concurrency_limit=CONCURRENCY)
+    # Gradio runs one call per event at a time by default; writers wait on I/O (database,
+    # TorchServe), and concurrent calls are what lets TorchServe batch.
+    blocks.queue(default_concurrency_limit=CONCURRENCY)
     return blocks
 
 

@@ -65,6 +65,21 @@ def test_up_serves_everything_and_prints_urls(stack_env) -> None:
     assert post["status"] == "classified" and post["model_version"] == "ad-classifier/1"
 
 
+def test_services_listen_on_loopback_only_and_mlflow_refuses_foreign_hosts(stack_env) -> None:
+    import psutil
+
+    cfg, _ = stack_env
+    for name in ("mlflow", "board"):
+        pid = int(Path(cfg.run_dir, "pids", f"{name}.pid").read_text())
+        group = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        addresses = {c.laddr.ip for p in group for c in p.net_connections(kind="tcp") if c.status == "LISTEN"}
+        assert addresses == {"127.0.0.1"}, (name, addresses)
+    api = f"http://127.0.0.1:{cfg.mlflow_port}/api/2.0/mlflow/experiments/search?max_results=1"
+    assert requests.get(api, timeout=10).status_code == 200
+    # MLflow's --allowed-hosts guards the API and UI (its /health is exempt by design).
+    assert requests.get(api, headers={"Host": "evil.example"}, timeout=10).status_code == 403
+
+
 def test_second_up_reuses_the_champion(stack_env) -> None:
     _, env = stack_env
     assert run_stack("down", env).returncode == 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import requests.adapters
 
 from stack.settings import MODEL_NAME, Settings
 
@@ -52,9 +53,18 @@ class TorchServeClient:
         self.key_file = Path(cfg.key_file)
         self.timeout_s = cfg.classify_timeout_s
         self.retries = cfg.classify_retries
-        self.http = http or requests.Session()
+        self.http = http or self._session()
         self._key: str | None = None
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _session() -> requests.Session:
+        """A session whose connection pool covers the board's concurrent calls (ui.app.CONCURRENCY)."""
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
 
     # Keys -----------------------------------------------------------------------------------
     def _read_keys(self) -> dict:

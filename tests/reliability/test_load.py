@@ -31,7 +31,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(live_torchserve, tmp_path
         live_torchserve, board_port=own.board_port, board_database_url=own.board_database_url, pending_poll_s=0.5
     )
     with ServedBoard(cfg) as served:
-        clients = [Client(served.url, verbose=False) for _ in range(CLIENTS)]
+        clients = [Client(served.url, verbose=False, httpx_kwargs={"timeout": 120}) for _ in range(CLIENTS)]
         latencies: list[float] = []
         errors: list[str] = []
 
@@ -40,7 +40,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(live_torchserve, tmp_path
             try:
                 return clients[i % CLIENTS].predict(*args, api_name=api)
             except Exception as exc:  # every failure is counted and reported, none hidden
-                errors.append(f"{api} #{i}: {exc}")
+                errors.append(f"{api} #{i}: {type(exc).__module__}.{type(exc).__name__}: {exc!r}")
                 return None
             finally:
                 latencies.append(time.perf_counter() - started)

@@ -87,6 +87,10 @@ class Settings:
     """ADS_CLASSIFY_RETRIES (2): extra attempts after a failed call before a post stays pending."""
     pending_poll_s: float
     """ADS_PENDING_POLL_S (5): how often the board retries pending posts and comments."""
+    drift_window: int
+    """ADS_DRIFT_WINDOW (500): newest classified items the drift gauges compare with the reference."""
+    low_confidence_margin: float
+    """ADS_LOW_CONFIDENCE_MARGIN (0.1): a score this close to the threshold counts as low-confidence."""
     backbone: str
     """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
     seed_data: Path
@@ -119,6 +123,8 @@ class Settings:
             classify_timeout_s=float(env.get("ADS_CLASSIFY_TIMEOUT_S", "5")),
             classify_retries=_int(env, "ADS_CLASSIFY_RETRIES", 2),
             pending_poll_s=float(env.get("ADS_PENDING_POLL_S", "5")),
+            drift_window=_int(env, "ADS_DRIFT_WINDOW", 500),
+            low_confidence_margin=float(env.get("ADS_LOW_CONFIDENCE_MARGIN", "0.1")),
             backbone=env.get("ADS_BACKBONE", "e5"),
             seed_data=_path(env, "ADS_SEED_DATA", "training/data/seed_posts.csv"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,

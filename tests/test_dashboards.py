@@ -57,6 +57,8 @@ def test_every_panel_query_returns_data(board, live_torchserve, tmp_path: Path) 
 
     from serving import torchserve
     from stack import prometheus
+    from stack.drift import distribution
+    from ui.drift import Reference
 
     cfg = replace(board.cfg, run_dir=tmp_path / "run")
     url = prometheus.start(cfg, port=free_ports(1)[0], scrape_interval="1s")
@@ -69,6 +71,13 @@ def test_every_panel_query_returns_data(board, live_torchserve, tmp_path: Path) 
             headers={"Authorization": f"Bearer {keys.inference}", "Content-Type": "application/json"},
             timeout=10,
         )
+        # The session's TorchServe serves a bundle that was never registered in MLflow: give the drift
+        # monitor the reference distribution an evaluation run would have logged for it.
+        reference = distribution([0.1, 0.2, 0.3, 0.8, 0.9], threshold=0.5)
+        board.board.drift.load_reference = lambda version: Reference(
+            reference["counts"], reference["predicted_ad_ratio"], "dashboard-test"
+        )
+        board.board.drift.refresh()
         creds = moderation.sessions.credentials
         token = moderation.login(creds.username, creds.password)
         for round_ in range(4):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
-import numpy as np
 
 from handlers.classifier import AdClassifier
+from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, Settings
 from training import plots, registry, tracking
 from training.baseline import baseline_scores
@@ -23,8 +23,6 @@ from training.data import PostSet, load_mixture, load_posts
 from training.metrics import Scores, score_predictions
 
 log = logging.getLogger(__name__)
-
-SCORE_BINS = [round(x, 1) for x in np.linspace(0, 1, 11)]
 
 
 @dataclass(frozen=True)
@@ -89,10 +87,7 @@ def evaluate(model: str, data: Path, cfg: Settings, baseline_data: Path | None =
         if base:
             mlflow.log_metrics(base.as_metrics("baseline_"))
         plots.log_evaluation_artifacts(posts.labels, scores, threshold, prefix="eval")
-        histogram, _ = np.histogram(scores, bins=SCORE_BINS)
-        mlflow.log_dict(
-            {"bins": SCORE_BINS, "counts": histogram.tolist(), "confusion": result.confusion}, "score_distribution.json"
-        )
+        mlflow.log_dict({**distribution(scores, threshold), "confusion": result.confusion}, REFERENCE_ARTIFACT)
     client.set_model_version_tag(MODEL_NAME, version, f"eval_macro_f1.{posts.digest}", f"{result.macro_f1:.4f}")
     client.set_model_version_tag(MODEL_NAME, version, "last_evaluation_run", run.info.run_id)
     return EvalReport(version, str(data), threshold, result, base, run.info.run_id)

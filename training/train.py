@@ -26,6 +26,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from handlers.classifier import BundleMeta
 from handlers.text import PREPROCESSING_VERSION
+from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
 from training.data import PostSet, load_mixture, load_posts, split_train_dev
@@ -280,6 +281,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
             }
         )
         plots.log_evaluation_artifacts(dev_set.labels, dev_scores, threshold, prefix="dev")
+        mlflow.log_dict(distribution(dev_scores, threshold), REFERENCE_ARTIFACT)
         log.info("best epoch %d: dev macro-F1 %.3f at threshold %.3f", best_epoch, final.macro_f1, threshold)
         meta = BundleMeta(
             threshold=threshold, max_length=built.recipe.max_length, backbone=config.backbone, model_name=MODEL_NAME

@@ -23,6 +23,7 @@ from ui import render
 from ui.auth import Sessions, load_credentials, session_key
 from ui.classifier_client import TorchServeClient
 from ui.db import make_engine, make_sessions, migrate
+from ui.drift import DriftMonitor, mlflow_reference_loader
 from ui.metrics import BoardMetrics
 from ui.models import Comment, Post
 from ui.moderation import Moderation, NotAuthorized
@@ -283,6 +284,7 @@ class Board:
     service: BoardService
     moderation: Moderation
     worker: PendingWorker
+    drift: DriftMonitor
 
 
 def create_board(cfg: Settings) -> Board:
@@ -293,6 +295,7 @@ def create_board(cfg: Settings) -> Board:
     service = BoardService(BoardRepository(make_sessions(engine)), TorchServeClient(cfg), metrics)
     metrics.pending.set(service.repo.pending_count())
     worker = PendingWorker(service, cfg.pending_poll_s)
+    drift = DriftMonitor(service.repo, mlflow_reference_loader(cfg), cfg.drift_window, cfg.low_confidence_margin)
     credentials = load_credentials(cfg.secrets_dir)
     log.info("moderator login: user %r, password from %s", credentials.username, credentials.source)
     moderation = Moderation(service.repo, Sessions(credentials, session_key(cfg.secrets_dir)), metrics)
@@ -311,6 +314,9 @@ def create_board(cfg: Settings) -> Board:
         ratio = service.repo.recent_ad_ratio()
         if ratio is not None:
             metrics.ad_ratio.set(ratio)
+        reading = drift.read()
+        if reading is not None:
+            metrics.record_drift(reading)
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
@@ -318,7 +324,7 @@ def create_board(cfg: Settings) -> Board:
         return {"status": "ok", "pending": service.repo.pending_count()}
 
     app = gr.mount_gradio_app(app, build_blocks(service, moderation), path="", css=render.CSS, footer_links=["api"])
-    return Board(app, service, moderation, worker)
+    return Board(app, service, moderation, worker, drift)
 
 
 def main() -> None:

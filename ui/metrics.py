@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ui.drift import DriftReading
+
 
 class BoardMetrics:
     """One instance per board process, on its own registry (tests can build several)."""
@@ -50,6 +52,34 @@ class BoardMetrics:
             namespace=ns,
             registry=self.registry,
         )
+        self.score_psi = Gauge(
+            "score_psi",
+            "Population stability index of recent ad scores against the model's reference distribution",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
+        )
+        self.low_confidence = Gauge(
+            "low_confidence_ratio",
+            "Share of recent predictions whose score lies within the margin of the threshold",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
+        )
+        self.reference_ad_ratio = Gauge(
+            "reference_ad_ratio",
+            "Share of ads the model predicted on its reference (evaluation) data",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
+        )
+        self.drift_items = Gauge(
+            "drift_window_items",
+            "Recent items of the model in service behind the drift gauges",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
+        )
         self.ad_score = Histogram(
             "ad_score",
             "Ad score of classified items",
@@ -57,3 +87,15 @@ class BoardMetrics:
             registry=self.registry,
             buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
         )
+
+    def record_drift(self, reading: DriftReading) -> None:
+        """Export one drift reading; gauges of models no longer in service are removed."""
+        gauges = (self.score_psi, self.low_confidence, self.reference_ad_ratio, self.drift_items)
+        for gauge in gauges:
+            gauge.clear()
+        self.low_confidence.labels(reading.model).set(reading.low_confidence_ratio)
+        self.drift_items.labels(reading.model).set(reading.items)
+        if reading.psi is not None:
+            self.score_psi.labels(reading.model).set(reading.psi)
+        if reading.reference_ad_ratio is not None:
+            self.reference_ad_ratio.labels(reading.model).set(reading.reference_ad_ratio)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
@@ -23,6 +24,18 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class Classified:
+    """One classified item as monitoring sees it."""
+
+    classified_at: datetime
+    shown_label: str
+    """The moderator's label when there is one, else the model's."""
+    score: float
+    threshold: float
+    model_version: str
 
 
 class BoardRepository:
@@ -114,20 +127,27 @@ class BoardRepository:
                 row.status = Status.FAILED
             return row
 
-    def recent_ad_ratio(self, window: int = 200) -> float | None:
-        """Share of ads (as shown) among the newest `window` classified posts and comments."""
-        labels: list[tuple] = []
+    def recent_classified(self, window: int = 200) -> list[Classified]:
+        """The newest `window` classified posts and comments, newest first."""
+        rows: list[Classified] = []
         with self.sessions() as session:
             for kind in (Post, Comment):
                 shown = func.coalesce(kind.moderator_label, kind.label)
-                labels += session.execute(
-                    select(kind.classified_at, shown)
-                    .where(kind.status == Status.CLASSIFIED)
-                    .order_by(kind.classified_at.desc())
-                    .limit(window)
-                ).all()
-        labels = sorted(labels, key=lambda row: row[0], reverse=True)[:window]
-        return sum(label == "ad" for _, label in labels) / len(labels) if labels else None
+                rows += [
+                    Classified(*row)
+                    for row in session.execute(
+                        select(kind.classified_at, shown, kind.score, kind.threshold, kind.model_version)
+                        .where(kind.status == Status.CLASSIFIED)
+                        .order_by(kind.classified_at.desc())
+                        .limit(window)
+                    ).all()
+                ]
+        return sorted(rows, key=lambda row: row.classified_at, reverse=True)[:window]
+
+    def recent_ad_ratio(self, window: int = 200) -> float | None:
+        """Share of ads (as shown) among the newest `window` classified posts and comments."""
+        rows = self.recent_classified(window)
+        return sum(row.shown_label == "ad" for row in rows) / len(rows) if rows else None
 
     # Moderation ---------------------------------------------------------------------------------
     def get_item(self, kind: type[Item], item_id: int) -> Item | None:

@@ -119,6 +119,19 @@ BOARD = dashboard(
             {"{{direction}}": "sum by (direction) (increase(board_moderator_overrides_total[1d])) or vector(0)"},
         ),
         panel(
+            "Score drift (PSI against the model's reference)",
+            {"PSI {{model}}": "board_score_psi", "alert line": "0.25 + 0 * board_score_psi"},
+        ),
+        panel(
+            "Ad ratio: live vs reference, and low-confidence share",
+            {
+                "live ad ratio": "board_recent_ad_ratio",
+                "reference {{model}}": "board_reference_ad_ratio",
+                "low-confidence {{model}}": "board_low_confidence_ratio",
+            },
+            "percentunit",
+        ),
+        panel(
             "Ad score distribution", {"{{le}}": "sum by (le) (increase(board_ad_score_bucket[1h]))"}, kind="bargauge"
         ),
         panel(

@@ -52,6 +52,23 @@ def test_evaluation_is_a_linked_run_with_baseline(store) -> None:
     assert "tf-idf baseline" in format_report(report)
 
 
+def test_drift_reference_is_the_evaluation_run_else_the_training_run(store) -> None:
+    from ui.drift import mlflow_reference_loader
+
+    cfg, weak, strong, eval_csv = store
+    report = evaluate(weak.version, eval_csv, cfg)
+    load = mlflow_reference_loader(cfg)
+    evaluated = load(weak.version)
+    assert evaluated.run_id == report.run_id
+    assert sum(evaluated.counts) == len(load_posts(eval_csv))
+    expected = MlflowClient(tracking_uri=cfg.tracking_uri).get_model_version(MODEL_NAME, strong.version)
+    trained = load(strong.version)
+    assert trained.run_id == expected.tags.get("last_evaluation_run", strong.run_id)
+    if trained.run_id == strong.run_id:  # the dev-set distribution logged at training time
+        assert sum(trained.counts) == len(split_train_dev(load_posts(SEED_DATA), 0.2, 13)[1])
+    assert 0 <= trained.predicted_ad_ratio <= 1
+
+
 def test_promote_moves_alias_only_on_improvement(store) -> None:
     cfg, weak, strong, eval_csv = store
     client = tracking.configure(cfg)

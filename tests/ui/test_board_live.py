@@ -57,6 +57,7 @@ def test_board_exposes_prometheus_metrics(board: ServedBoard) -> None:
     text = requests.get(f"{board.url}/metrics", timeout=10).text
     assert "board_items_created_total" in text and "board_pending_items" in text
     assert "board_recent_ad_ratio" in text and "board_classify_latency_seconds_bucket" in text
+    assert 'board_low_confidence_ratio{model="ad-classifier/1"}' in text
 
 
 def test_posts_wait_pending_while_torchserve_is_unreachable_then_get_classified(board: ServedBoard) -> None:

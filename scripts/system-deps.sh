@@ -2,7 +2,8 @@
 # Installs the system packages the stack needs, where missing:
 #   always:       a Java 17 runtime (TorchServe's frontend), Python 3.11 with venv
 #   with --test:  Debian's chromium and a Korean font (browser end-to-end tests) and the PostgreSQL
-#                 server (database tests start their own instance), and Prometheus (promtool tests)
+#                 server (database tests start their own instance), Prometheus (promtool tests) and
+#                 nginx (the Kubernetes auth proxy's config runs in front of a real TorchServe)
 #   with --monitor: Prometheus (make monitor)
 # Uses apt-get when running as root; otherwise prints what to install and fails.
 set -euo pipefail
@@ -14,6 +15,7 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
 fi
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--monitor" ]; then
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)

@@ -15,6 +15,8 @@ import os
 import sys
 import time
 
+import requests
+
 from stack.settings import settings
 
 
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--archive", help="a .mar in the model store (default: export the champion)")
     start.add_argument("--foreground", action="store_true", help="stay attached until TorchServe exits")
     sub.add_parser("stop", help="stop TorchServe and wait for the JVM to exit")
-    sub.add_parser("status", help="the served model's workers")
+    sub.add_parser("status", help="the served model's workers; exit 0 only when one is READY (a health check)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -52,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
             if torchserve.pid(cfg) is None:
                 print("TorchServe is not running")
                 return 1
-            print(json.dumps(torchserve.describe(cfg, torchserve.Keys.read(cfg.key_file)), indent=2))
-    except (torchserve.TorchServeError, RuntimeError, ValueError) as exc:
+            models = torchserve.describe(cfg, torchserve.Keys.read(cfg.key_file))
+            print(json.dumps(models, indent=2))
+            if not any(w.get("status") == "READY" for model in models for w in model.get("workers", [])):
+                print("no READY worker", file=sys.stderr)
+                return 1
+    except (torchserve.TorchServeError, RuntimeError, ValueError, requests.RequestException) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

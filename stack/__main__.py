@@ -95,6 +95,8 @@ def up(cfg: Settings) -> int:
                     "1",
                     "--allowed-hosts",
                     f"{cfg.host}:{cfg.mlflow_port},localhost:{cfg.mlflow_port}",
+                    "--expose-prometheus",
+                    str(cfg.run_dir / "mlflow-metrics"),
                 ],
                 env=_env(),
             )

@@ -21,7 +21,11 @@ DEFAULT_PORT = 9090
 
 def render_config(cfg: Settings, scrape_interval: str | None = None) -> Path:
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    targets = {"torchserve": f"{cfg.host}:{cfg.ts_metrics_port}", "board": f"{cfg.host}:{cfg.board_port}"}
+    targets = {
+        "torchserve": f"{cfg.host}:{cfg.ts_metrics_port}",
+        "board": f"{cfg.host}:{cfg.board_port}",
+        "mlflow": f"{cfg.host}:{cfg.mlflow_port}",
+    }
     for job in config["scrape_configs"]:
         job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
     config["rule_files"] = [str(CONFIG.parent / pattern) for pattern in config["rule_files"]]

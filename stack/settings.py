@@ -42,6 +42,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _reachable(bind: str) -> str:
+    """An address a local client can connect to for a service bound to `bind`."""
+    return "127.0.0.1" if bind in {"0.0.0.0", ""} else "::1" if bind == "::" else bind
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of the whole local stack (see README "Configuration")."""
@@ -68,6 +73,12 @@ class Settings:
     """ADS_TS_GRPC_INFERENCE_PORT (7070)."""
     ts_grpc_management_port: int
     """ADS_TS_GRPC_MANAGEMENT_PORT (7071)."""
+    ts_client_host: str
+    """ADS_TS_CLIENT_HOST (ADS_HOST, or 127.0.0.1 when that is 0.0.0.0): where the board and the
+    health checks reach TorchServe (e.g. `torchserve` in docker-compose)."""
+    ts_inference_key: str | None
+    """ADS_TS_INFERENCE_KEY (unset): a fixed bearer token for inference instead of TorchServe's
+    key_file.json (Kubernetes: the auth proxy's shared token, see deploy/k8s)."""
     ts_token_expiration_min: int
     """ADS_TS_TOKEN_EXPIRATION_MIN (1440): lifetime of TorchServe's inference/management keys.
     The board refreshes an expired key through TorchServe's token API, so any value works."""
@@ -114,6 +125,8 @@ class Settings:
             ts_metrics_port=_int(env, "ADS_TS_METRICS_PORT", 8082),
             ts_grpc_inference_port=_int(env, "ADS_TS_GRPC_INFERENCE_PORT", 7070),
             ts_grpc_management_port=_int(env, "ADS_TS_GRPC_MANAGEMENT_PORT", 7071),
+            ts_client_host=env.get("ADS_TS_CLIENT_HOST") or _reachable(env.get("ADS_HOST", "127.0.0.1")),
+            ts_inference_key=env.get("ADS_TS_INFERENCE_KEY") or None,
             ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
             ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
             ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
@@ -159,11 +172,11 @@ class Settings:
 
     @property
     def inference_url(self) -> str:
-        return f"http://{self.host}:{self.ts_inference_port}"
+        return f"http://{self.ts_client_host}:{self.ts_inference_port}"
 
     @property
     def management_url(self) -> str:
-        return f"http://{self.host}:{self.ts_management_port}"
+        return f"http://{self.ts_client_host}:{self.ts_management_port}"
 
 
 @cache

@@ -2,15 +2,55 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
+import jsonschema
+import pytest
 import yaml
 
 from stack.settings import Settings
 from tests.conftest import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def compose_schema() -> dict:
+    """The Compose Specification schema vendored by check-jsonschema (no network)."""
+    import importlib.resources
+    import json
+
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    return json.loads(vendor.joinpath("compose-spec.json").read_text(encoding="utf-8"))
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    jsonschema.validate(COMPOSE, compose_schema())
+
+
+def test_the_compose_validator_rejects_a_broken_file() -> None:
+    broken = copy.deepcopy(COMPOSE)
+    broken["services"]["board"]["healthcheck"]["retry"] = 3  # typo of `retries`
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, compose_schema())
+    broken = copy.deepcopy(COMPOSE)
+    broken["services"]["board"]["depends_on"]["postgres"]["condition"] = "service_ready"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, compose_schema())
+
+
+def test_exactly_one_torchserve_runs_and_the_board_finds_it() -> None:
+    services = COMPOSE["services"]
+    assert services["torchserve"]["profiles"] == ["cpu"] and services["torchserve-gpu"]["profiles"] == ["gpu"]
+    assert services["torchserve-gpu"]["networks"]["default"]["aliases"] == ["torchserve"]
+    assert services["board"]["environment"]["ADS_TS_CLIENT_HOST"] == "torchserve"
+    assert "COMPOSE_PROFILES=cpu" in (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in ("torchserve", "torchserve-gpu"):
+        assert services["board"]["depends_on"][name] == {"condition": "service_healthy", "required": False}
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "serving", "status"]
+        assert "torchserve-run:/app/.run/torchserve" in services[name]["volumes"]
+    assert "torchserve-run:/app/.run/torchserve:ro" in services["board"]["volumes"]
 
 
 def test_compose_has_the_whole_stack() -> None:
@@ -30,7 +70,7 @@ def test_only_board_and_grafana_are_published() -> None:
 
 def test_every_service_has_a_healthcheck_or_is_a_dashboard() -> None:
     for name, svc in COMPOSE["services"].items():
-        if name not in {"grafana", "torchserve-gpu"}:
+        if name != "grafana":
             assert "healthcheck" in svc, name
 
 
@@ -63,7 +103,11 @@ def test_prometheus_targets_match_local_defaults() -> None:
     cfg = Settings.from_env({})
     config = yaml.safe_load((REPO_ROOT / "monitoring" / "prometheus.yml").read_text(encoding="utf-8"))
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    assert targets == {"torchserve": [f"127.0.0.1:{cfg.ts_metrics_port}"], "board": [f"127.0.0.1:{cfg.board_port}"]}
+    assert targets == {
+        "torchserve": [f"127.0.0.1:{cfg.ts_metrics_port}"],
+        "board": [f"127.0.0.1:{cfg.board_port}"],
+        "mlflow": [f"127.0.0.1:{cfg.mlflow_port}"],
+    }
     for rule_file in Path(REPO_ROOT / "monitoring" / "rules").glob("*.yml"):
         rules = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
         assert all("alert" in rule and "expr" in rule for group in rules["groups"] for rule in group["rules"])
@@ -75,3 +119,10 @@ def test_tracking_uri_is_fixed_when_settings_are_built(monkeypatch, tmp_path) ->
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere.db")
     assert cfg.tracking_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert Settings.from_env({"MLFLOW_TRACKING_URI": "http://mlflow:5000"}).tracking_uri == "http://mlflow:5000"
+
+
+def test_clients_reach_torchserve_where_it_listens() -> None:
+    assert Settings.from_env({}).inference_url == "http://127.0.0.1:8080"
+    assert Settings.from_env({"ADS_HOST": "0.0.0.0"}).management_url == "http://127.0.0.1:8081"
+    remote = Settings.from_env({"ADS_HOST": "0.0.0.0", "ADS_TS_CLIENT_HOST": "torchserve"})
+    assert remote.inference_url == "http://torchserve:8080" and remote.host == "0.0.0.0"

@@ -80,6 +80,12 @@ def test_services_listen_on_loopback_only_and_mlflow_refuses_foreign_hosts(stack
     assert requests.get(api, headers={"Host": "evil.example"}, timeout=10).status_code == 403
 
 
+def test_mlflow_exposes_prometheus_metrics(stack_env) -> None:
+    cfg, _ = stack_env
+    text = requests.get(f"http://127.0.0.1:{cfg.mlflow_port}/metrics", timeout=10).text
+    assert "mlflow_http_request_total" in text
+
+
 def test_second_up_reuses_the_champion(stack_env) -> None:
     _, env = stack_env
     assert run_stack("down", env).returncode == 0

@@ -54,7 +54,8 @@ class TorchServeClient:
         self.timeout_s = cfg.classify_timeout_s
         self.retries = cfg.classify_retries
         self.http = http or self._session()
-        self._key: str | None = None
+        self.fixed_key = cfg.ts_inference_key
+        self._key: str | None = self.fixed_key
         self._lock = threading.Lock()
 
     @staticmethod
@@ -81,6 +82,8 @@ class TorchServeClient:
 
     def refresh_key(self, refused: str) -> None:
         """Replace a refused key: a newer one from the file, else a fresh one from the token API."""
+        if self.fixed_key:
+            raise ClassifierUnavailable("auth", "TorchServe refused the configured ADS_TS_INFERENCE_KEY")
         with self._lock:
             keys = self._read_keys()
             if keys["inference"]["key"] == refused:
@@ -114,9 +117,13 @@ class TorchServeClient:
     def classify_once(self, title: str, body: str) -> Classification:
         key = self.inference_key()
         response = self._post(title, body, key)
-        if response.status_code in (400, 401) and "InvalidKeyException" in response.text:
+        if (response.status_code in (400, 401) and "InvalidKeyException" in response.text) or (
+            response.status_code == 401
+        ):
             self.refresh_key(key)
             response = self._post(title, body, self.inference_key())
+            if response.status_code == 401:
+                raise ClassifierUnavailable("auth", "TorchServe refused a fresh inference key")
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise ClassifierUnavailable(f"http_{response.status_code}", response.text[:300])
         if response.status_code >= 400:

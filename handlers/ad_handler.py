@@ -57,7 +57,13 @@ class AdHandler(BaseHandler):
             self.classifier.model.half()
         self.context = context
         self.initialized = True
-        log.info("loaded %s on %s", self.classifier.model_id, self.device)
+        log.info(
+            "loaded %s on %s (%s, truncation %s)",
+            self.classifier.model_id,
+            self.device,
+            self.classifier.precision if self.device.type == "cpu" else "fp16",
+            self.classifier.meta.truncation,
+        )
 
     def handle(self, data: list[dict[str, Any]], context) -> list[dict[str, Any]]:
         started = time.perf_counter()

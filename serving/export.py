@@ -53,12 +53,14 @@ def archive_name(version: str) -> str:
     return f"{MODEL_NAME}-v{version}"
 
 
-def stage_archive(bundle: Path, version: str, cfg: Settings, workdir: Path) -> Path:
+def stage_archive(bundle: Path, version: str, cfg: Settings, workdir: Path, precision: str = "fp32") -> Path:
     """Lay out what goes into the .mar: handlers/ package, bundle/, model-config.yaml."""
     stage = workdir / "stage"
     shutil.copytree(HANDLER_PACKAGE, stage / "handlers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(bundle, stage / "bundle")
-    meta = replace(BundleMeta.read(stage / "bundle"), model_name=MODEL_NAME, model_version=version)
+    meta = replace(
+        BundleMeta.read(stage / "bundle"), model_name=MODEL_NAME, model_version=version, cpu_precision=precision
+    )
     meta.write(stage / "bundle")
     (workdir / "model-config.yaml").write_text(yaml.safe_dump(model_config(cfg)), encoding="utf-8")
     return stage
@@ -91,12 +93,14 @@ def build_archive(stage: Path, version: str, config_file: Path, export_dir: Path
     return export_dir / f"{name}.mar"
 
 
-def export_bundle(bundle: Path, version: str, cfg: Settings, export_dir: Path | None = None) -> Archive:
+def export_bundle(
+    bundle: Path, version: str, cfg: Settings, export_dir: Path | None = None, precision: str = "fp32"
+) -> Archive:
     """Archive a local bundle folder (used by export_model and by tests without a registry)."""
     with tempfile.TemporaryDirectory() as tmp:
-        stage = stage_archive(bundle, version, cfg, Path(tmp))
+        stage = stage_archive(bundle, version, cfg, Path(tmp), precision)
         path = build_archive(stage, version, Path(tmp) / "model-config.yaml", export_dir or cfg.model_store)
-    log.info("archived %s version %s -> %s", MODEL_NAME, version, path)
+    log.info("archived %s version %s (CPU precision %s) -> %s", MODEL_NAME, version, precision, path)
     return Archive(path, MODEL_NAME, version)
 
 
@@ -104,6 +108,10 @@ def export_model(model_uri: str, cfg: Settings, export_dir: Path | None = None) 
     """Export a registry model (alias, version URI or version number) to a .mar."""
     from training import registry, tracking
 
-    version = registry.resolve_version(tracking.configure(cfg), model_uri)
+    client = tracking.configure(cfg)
+    version = registry.resolve_version(client, model_uri)
+    precision = cfg.ts_cpu_precision
+    if precision == "auto":
+        precision = client.get_model_version(MODEL_NAME, version).tags.get("cpu_precision", "fp32")
     with tempfile.TemporaryDirectory() as tmp:
-        return export_bundle(registry.download_bundle(version, Path(tmp)), version, cfg, export_dir)
+        return export_bundle(registry.download_bundle(version, Path(tmp)), version, cfg, export_dir, precision)

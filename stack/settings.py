@@ -42,6 +42,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _reachable(bind: str) -> str:
     """An address a local client can connect to for a service bound to `bind`."""
     return "127.0.0.1" if bind in {"0.0.0.0", ""} else "::1" if bind == "::" else bind
@@ -88,6 +95,10 @@ class Settings:
     """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
     ts_workers: int
     """ADS_TS_WORKERS (1): worker processes per model."""
+    ts_cpu_precision: str
+    """ADS_TS_CPU_PRECISION (auto): what TorchServe runs on CPU. `auto` follows the version's
+    `cpu_precision` tag, which `make eval` sets to int8 only when int8 stays within 1 macro-F1
+    point of fp32; `fp32` or `int8` force it."""
     ts_response_timeout_s: int
     """ADS_TS_RESPONSE_TIMEOUT_S (60): TorchServe kills a worker whose batch takes longer."""
     board_database_url: str
@@ -131,6 +142,7 @@ class Settings:
             ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
             ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
             ts_workers=_int(env, "ADS_TS_WORKERS", 1),
+            ts_cpu_precision=_choice(env, "ADS_TS_CPU_PRECISION", "auto", ("auto", "fp32", "int8")),
             ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),
             board_database_url=env.get("ADS_DATABASE_URL", f"sqlite:///{run_dir / 'board.sqlite3'}"),
             classify_timeout_s=float(env.get("ADS_CLASSIFY_TIMEOUT_S", "5")),

@@ -34,6 +34,7 @@ def _train(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         max_length=args.max_length,
+        truncation=args.truncation,
         run_name=args.run_name,
     )
     result = train(config, cfg)
@@ -48,7 +49,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
 
     baseline = Path(args.baseline_data) if args.baseline_data else None
-    print(format_report(evaluate(args.model, Path(args.data), settings(), baseline)))
+    report = evaluate(
+        args.model, Path(args.data), settings(), baseline, int8=not args.no_int8, truncation=args.truncation
+    )
+    print(format_report(report))
     return 0
 
 
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--learning-rate", type=float)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--max-length", type=int)
+    t.add_argument("--truncation", choices=["head", "head_tail"], help="how long posts are cut (default: head)")
     t.add_argument("--run-name")
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
@@ -103,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")
     ev.add_argument("--model", default="models:/ad-classifier@champion", help="alias URI, version URI or number")
     ev.add_argument("--baseline-data", help="train the baseline on this CSV (default: the version's train_data)")
+    ev.add_argument("--no-int8", action="store_true", help="skip scoring the int8 variant")
+    ev.add_argument(
+        "--truncation", choices=["head", "head_tail"], help="what-if: override the model's truncation (no tags)"
+    )
     ev.set_defaults(func=_evaluate)
     pr = sub.add_parser("promote", help="move champion to the candidate only if it scores higher")
     pr.add_argument("--data", required=True, help="labeled CSV both versions are compared on")

@@ -44,6 +44,8 @@ class Recipe:
     patience: int
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
+    truncation: str = "head"
+    """How posts longer than max_length are cut (handlers.classifier.encode_texts)."""
 
 
 @dataclass

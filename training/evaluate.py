@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from training.metrics import Scores, score_predictions
 log = logging.getLogger(__name__)
 
 
+INT8_TOLERANCE = 0.01
+"""int8 serving is allowed when it loses at most this much macro-F1 against fp32 on the evaluation data."""
+
+
 @dataclass(frozen=True)
 class EvalReport:
     version: str
@@ -33,13 +38,27 @@ class EvalReport:
     model: Scores
     baseline: Scores | None
     run_id: str
+    int8: Scores | None = None
+    truncation: str = "head"
+
+    @property
+    def cpu_precision(self) -> str:
+        """What serving should run on CPU according to this evaluation."""
+        ok = self.int8 is not None and self.model.macro_f1 - self.int8.macro_f1 <= INT8_TOLERANCE
+        return "int8" if ok else "fp32"
 
 
-def score_version(version: str, posts: PostSet) -> tuple[list[float], float]:
-    """Ad scores of a registered version on cleaned posts, through the serving inference path."""
-    with tempfile.TemporaryDirectory() as tmp:
-        classifier = AdClassifier(registry.download_bundle(version, Path(tmp)))
-        return classifier.score_texts(posts.texts), classifier.meta.threshold
+def score_bundle(
+    bundle: Path, posts: PostSet, precision: str | None = None, truncation: str | None = None
+) -> tuple[list[float], float, str]:
+    """Ad scores through the serving inference path; returns scores, threshold and the truncation used."""
+    classifier = AdClassifier(bundle, precision=precision, truncation=truncation)
+    started = time.perf_counter()
+    scores = classifier.score_texts(posts.texts)
+    log.info(
+        "%s %s: %d posts in %.1fs", classifier.model_id, classifier.precision, len(posts), time.perf_counter() - started
+    )
+    return scores, classifier.meta.threshold, classifier.meta.truncation
 
 
 def baseline_training_data(client, version: str, override: Path | None) -> PostSet | None:
@@ -61,12 +80,35 @@ def baseline_training_data(client, version: str, override: Path | None) -> PostS
     return load_mixture(specs)
 
 
-def evaluate(model: str, data: Path, cfg: Settings, baseline_data: Path | None = None) -> EvalReport:
+def score_version(version: str, posts: PostSet) -> tuple[list[float], float]:
+    """fp32 ad scores and threshold of a registered version, through the serving inference path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scores, threshold, _ = score_bundle(registry.download_bundle(version, Path(tmp)), posts, "fp32")
+    return scores, threshold
+
+
+def evaluate(
+    model: str,
+    data: Path,
+    cfg: Settings,
+    baseline_data: Path | None = None,
+    int8: bool = True,
+    truncation: str | None = None,
+) -> EvalReport:
+    """Score a version (fp32 and, with `int8`, its int8 variant) and the baseline; log it as a linked run.
+
+    `truncation` overrides the bundle's for a what-if measurement; such a run does not update the
+    version's drift reference or precision tags.
+    """
     client = tracking.configure(cfg)
     version = registry.resolve_version(client, model)
     posts = load_posts(data)
-    scores, threshold = score_version(version, posts)
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = registry.download_bundle(version, Path(tmp))
+        scores, threshold, used_truncation = score_bundle(bundle, posts, "fp32", truncation)
+        int8_scores = score_bundle(bundle, posts, "int8", truncation)[0] if int8 else None
     result = score_predictions(posts.labels, scores, threshold)
+    int8_result = score_predictions(posts.labels, int8_scores, threshold) if int8_scores else None
     base_train = baseline_training_data(client, version, baseline_data)
     base = score_predictions(posts.labels, baseline_scores(base_train, posts), 0.5) if base_train else None
     with mlflow.start_run(run_name=f"evaluate-v{version}-{data.stem}") as run:
@@ -77,6 +119,7 @@ def evaluate(model: str, data: Path, cfg: Settings, baseline_data: Path | None =
                 "model_version": version,
                 "eval_data": str(data),
                 "eval_digest": posts.digest,
+                "truncation": used_truncation,
             }
         )
         dataset = mlflow.data.from_pandas(
@@ -86,20 +129,30 @@ def evaluate(model: str, data: Path, cfg: Settings, baseline_data: Path | None =
         mlflow.log_metrics({**result.as_metrics("eval_"), "threshold": threshold, "eval_size": len(posts)})
         if base:
             mlflow.log_metrics(base.as_metrics("baseline_"))
+        if int8_result:
+            mlflow.log_metrics(
+                {**int8_result.as_metrics("int8_"), "int8_macro_f1_delta": result.macro_f1 - int8_result.macro_f1}
+            )
         plots.log_evaluation_artifacts(posts.labels, scores, threshold, prefix="eval")
         mlflow.log_dict({**distribution(scores, threshold), "confusion": result.confusion}, REFERENCE_ARTIFACT)
-    client.set_model_version_tag(MODEL_NAME, version, f"eval_macro_f1.{posts.digest}", f"{result.macro_f1:.4f}")
-    client.set_model_version_tag(MODEL_NAME, version, "last_evaluation_run", run.info.run_id)
-    return EvalReport(version, str(data), threshold, result, base, run.info.run_id)
+    report = EvalReport(version, str(data), threshold, result, base, run.info.run_id, int8_result, used_truncation)
+    if truncation is None:  # what-if runs leave the version's tags alone
+        client.set_model_version_tag(MODEL_NAME, version, f"eval_macro_f1.{posts.digest}", f"{result.macro_f1:.4f}")
+        client.set_model_version_tag(MODEL_NAME, version, "last_evaluation_run", run.info.run_id)
+        if int8_result:
+            client.set_model_version_tag(MODEL_NAME, version, "cpu_precision", report.cpu_precision)
+    return report
 
 
 def format_report(report: EvalReport) -> str:
-    rows = [("model v" + report.version, report.model)] + (
-        [("tf-idf baseline", report.baseline)] if report.baseline else []
+    rows = (
+        [("model v" + report.version, report.model)]
+        + ([("  int8 variant", report.int8)] if report.int8 else [])
+        + ([("tf-idf baseline", report.baseline)] if report.baseline else [])
     )
     lines = [
         f"evaluation of {MODEL_NAME} version {report.version} on {report.data} "
-        f"(threshold {report.threshold:.3f}; MLflow run {report.run_id})",
+        f"(threshold {report.threshold:.3f}, truncation {report.truncation}; MLflow run {report.run_id})",
         f"{'':<16} {'acc':>6} {'prec':>6} {'rec':>6} {'f1':>6} {'macroF1':>8} {'auc':>6} {'ece':>6}",
     ]
     for name, s in rows:
@@ -109,4 +162,9 @@ def format_report(report: EvalReport) -> str:
         )
     (tn, fp), (fn, tp) = report.model.confusion
     lines.append(f"confusion (rows true normal/ad): [[{tn} {fp}] [{fn} {tp}]]")
+    if report.int8:
+        lines.append(
+            f"int8 vs fp32 macro-F1: {report.int8.macro_f1 - report.model.macro_f1:+.3f} "
+            f"(tolerance {INT8_TOLERANCE}): serve {report.cpu_precision} on CPU"
+        )
     return "\n".join(lines)

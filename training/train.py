@@ -24,7 +24,7 @@ import torch
 from mlflow.models import infer_signature
 from transformers import get_linear_schedule_with_warmup
 
-from handlers.classifier import BundleMeta
+from handlers.classifier import BundleMeta, encode_texts
 from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
@@ -60,6 +60,8 @@ class TrainConfig:
     learning_rate: float | None = None
     batch_size: int | None = None
     max_length: int | None = None
+    truncation: str | None = None
+    """head | head_tail (default: the backbone recipe's, head)."""
     patience: int | None = None
     run_name: str | None = None
     register: bool = True
@@ -86,15 +88,15 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.inference_mode()
-def predict_scores(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 32) -> list[float]:
+def predict_scores(
+    model, tokenizer, texts: list[str], max_length: int, truncation: str = "head", batch_size: int = 32
+) -> list[float]:
     model.eval()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     scores = [0.0] * len(texts)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        enc = tokenizer(
-            [texts[i] for i in chunk], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        ).to(model.device)
+        enc = encode_texts(tokenizer, [texts[i] for i in chunk], max_length, truncation).to(model.device)
         probs = torch.softmax(model(**enc).logits.float(), dim=-1)[:, 1].tolist()
         for i, p in zip(chunk, probs, strict=True):
             scores[i] = p
@@ -164,13 +166,8 @@ def fit(
         model.train()
         started, running = time.perf_counter(), 0.0
         for step, idx in enumerate(length_grouped_batches(lengths, recipe.batch_size, generator)):
-            enc = tokenizer(
-                [train.texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=recipe.max_length,
-                return_tensors="pt",
-            ).to(device)
+            texts = [train.texts[i] for i in idx]
+            enc = encode_texts(tokenizer, texts, recipe.max_length, recipe.truncation).to(device)
             logits = model(**enc).logits
             losses = loss_fn(logits, torch.tensor([train.labels[i] for i in idx], device=device))
             weights = torch.tensor([train.weights[i] for i in idx], device=device)
@@ -190,7 +187,7 @@ def fit(
                     running / (step + 1),
                     time.perf_counter() - started,
                 )
-        dev_scores = predict_scores(model, tokenizer, dev.texts, recipe.max_length)
+        dev_scores = predict_scores(model, tokenizer, dev.texts, recipe.max_length, recipe.truncation)
         scores = score_predictions(dev.labels, dev_scores, 0.5)
         train_loss = running / steps_per_epoch
         log_metrics({"train_loss": train_loss, **scores.as_metrics("dev_")}, step=epoch)
@@ -248,7 +245,9 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         dev_set.ad_ratio,
     )
     built = backbones.build(config.backbone, train_set.texts, config.seed)
-    overrides = {k: getattr(config, k) for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience")}
+    overrides = {
+        k: getattr(config, k) for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience", "truncation")
+    }
     built.recipe = replace(built.recipe, **{k: v for k, v in overrides.items() if v is not None})
     with mlflow.start_run(run_name=config.run_name) as run:
         mlflow.log_params(
@@ -284,7 +283,11 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         mlflow.log_dict(distribution(dev_scores, threshold), REFERENCE_ARTIFACT)
         log.info("best epoch %d: dev macro-F1 %.3f at threshold %.3f", best_epoch, final.macro_f1, threshold)
         meta = BundleMeta(
-            threshold=threshold, max_length=built.recipe.max_length, backbone=config.backbone, model_name=MODEL_NAME
+            threshold=threshold,
+            max_length=built.recipe.max_length,
+            truncation=built.recipe.truncation,
+            backbone=config.backbone,
+            model_name=MODEL_NAME,
         )
         version = None
         with tempfile.TemporaryDirectory() as tmp:

@@ -89,3 +89,32 @@ def test_custom_metrics_per_batch(handler_and_context) -> None:
     assert next(c[1] for c in calls if c[0] == "AdBatchTokens") > 4
     by_label = {c[3][0][1]: c[1] for c in calls if c[0] == "AdPredictions"}
     assert by_label["error"] == 1 and sum(by_label.values()) == 3
+
+
+def test_int8_bundle_is_served_quantized_on_cpu(tiny_bundle: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from handlers.classifier import BundleMeta
+
+    model_dir = tmp_path / "model_dir"
+    shutil.copytree(tiny_bundle, model_dir / BUNDLE_DIR)
+    replace(BundleMeta.read(model_dir / BUNDLE_DIR), cpu_precision="int8").write(model_dir / BUNDLE_DIR)
+    context = FakeContext(model_dir)
+    handler = AdHandler()
+    handler.initialize(context)
+    assert handler.classifier.precision == "int8"
+    out = handler.handle([{"body": {"title": "특가", "body": "오늘만 할인 문의 주세요"}}], context)
+    assert out[0]["label"] in {"ad", "normal"} and context.statuses == {}
+
+
+def test_gpu_torchserve_assigns_is_used_when_cuda_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CUDA is faked here (no GPU on these machines): only the device choice is checked."""
+    import torch
+
+    from handlers.ad_handler import pick_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device({"gpu_id": 1}) == torch.device("cuda:1")
+    assert pick_device({"gpu_id": None}) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_device({"gpu_id": 0}) == torch.device("cpu")

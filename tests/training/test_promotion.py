@@ -48,8 +48,24 @@ def test_evaluation_is_a_linked_run_with_baseline(store) -> None:
     run = client.get_run(report.run_id)
     assert run.data.tags["model_version"] == weak.version and run.data.tags["kind"] == "evaluation"
     assert {"eval_macro_f1", "eval_roc_auc", "eval_ece", "baseline_macro_f1"} <= set(run.data.metrics)
-    assert client.get_model_version(MODEL_NAME, weak.version).tags["last_evaluation_run"] == report.run_id
+    tags = client.get_model_version(MODEL_NAME, weak.version).tags
+    assert tags["last_evaluation_run"] == report.run_id
     assert "tf-idf baseline" in format_report(report)
+    # The int8 variant is scored beside fp32 and decides what serving runs on CPU.
+    delta = run.data.metrics["int8_macro_f1_delta"]
+    assert delta == pytest.approx(report.model.macro_f1 - report.int8.macro_f1)
+    assert tags["cpu_precision"] == ("int8" if delta <= 0.01 else "fp32") == report.cpu_precision
+    assert "int8 variant" in format_report(report)
+
+
+def test_what_if_truncation_leaves_the_version_alone(store) -> None:
+    cfg, _, strong, eval_csv = store
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    before = client.get_model_version(MODEL_NAME, strong.version).tags
+    report = evaluate(strong.version, eval_csv, cfg, int8=False, truncation="head_tail")
+    assert report.truncation == "head_tail" and report.int8 is None
+    assert client.get_run(report.run_id).data.tags["truncation"] == "head_tail"
+    assert client.get_model_version(MODEL_NAME, strong.version).tags == before
 
 
 def test_drift_reference_is_the_evaluation_run_else_the_training_run(store) -> None:

@@ -72,3 +72,27 @@ def test_moving_the_alias_is_what_downstream_follows(two_runs, tmp_path: Path) -
         assert archive.version == "2" and archive.path.name == "ad-classifier-v2.mar"
     finally:
         registry.set_alias(client, registry.CHAMPION, "1")
+
+
+def test_export_serves_the_precision_evaluation_chose(two_runs, tmp_path: Path) -> None:
+    import json
+    import zipfile
+    from dataclasses import replace
+
+    from serving.export import export_model
+
+    cfg, _, _ = two_runs
+    client = tracking.configure(cfg)
+
+    def exported_precision(settings, name: str) -> str:
+        archive = export_model("2", settings, export_dir=tmp_path / name)
+        with zipfile.ZipFile(archive.path) as mar:
+            return json.loads(mar.read("bundle/classifier.json"))["cpu_precision"]
+
+    assert exported_precision(cfg, "untagged") == "fp32"
+    client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", "int8")
+    try:
+        assert exported_precision(cfg, "tagged") == "int8"
+        assert exported_precision(replace(cfg, ts_cpu_precision="fp32"), "forced") == "fp32"
+    finally:
+        client.delete_model_version_tag(MODEL_NAME, "2", "cpu_precision")

@@ -18,7 +18,7 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test soak train eval promote list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test soak train eval promote deploy list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -29,6 +29,7 @@ help:
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
+	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
 	@echo "make list    - registered model versions and aliases"
 
 run: system-deps venv backbone
@@ -58,6 +59,9 @@ eval: venv
 
 promote: venv
 	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)
+
+deploy: venv
+	$(OFFLINE) $(PY) -m serving deploy --model $(MODEL)
 
 list: venv
 	$(OFFLINE) $(PY) -m training list

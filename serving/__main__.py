@@ -1,4 +1,4 @@
-"""`python -m serving {export,start,stop,status}`: TorchServe operations for operators and containers.
+"""`python -m serving {export,start,stop,deploy,status}`: TorchServe operations for operators and containers.
 
 python -m serving export [--model models:/ad-classifier@champion]   # -> <model store>/ad-classifier-vN.mar
 python -m serving start [--archive ad-classifier-vN.mar] [--foreground]
@@ -17,7 +17,7 @@ import time
 
 import requests
 
-from stack.settings import settings
+from stack.settings import MODEL_NAME, settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--archive", help="a .mar in the model store (default: export the champion)")
     start.add_argument("--foreground", action="store_true", help="stay attached until TorchServe exits")
     sub.add_parser("stop", help="stop TorchServe and wait for the JVM to exit")
+    deploy = sub.add_parser("deploy", help="switch TorchServe to the champion (or --model) version")
+    deploy.add_argument("--model", default="models:/ad-classifier@champion")
     sub.add_parser("status", help="the served model's workers; exit 0 only when one is READY (a health check)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -48,6 +50,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"TorchServe ready: {cfg.inference_url} (keys in {cfg.key_file})")
             while args.foreground and torchserve.pid(cfg) is not None:
                 time.sleep(2)
+        elif args.command == "deploy":
+            from serving.rollout import deploy as roll_out
+
+            result = roll_out(cfg, args.model)
+            how = {
+                "unchanged": "already served",
+                "api": "switched with no downtime (model-control API)",
+                "restart": "switched by restarting TorchServe (ADS_TS_MODEL_API=false); pending posts catch up",
+            }[result.mode]
+            print(f"{MODEL_NAME} version {result.version}: {how} in {result.seconds:.1f}s (was {result.previous})")
         elif args.command == "stop":
             print("stopped" if torchserve.stop(cfg) else "not running")
         else:

@@ -1,8 +1,9 @@
 """Run TorchServe for the board: config.properties, start, wait until READY, stop, status, keys.
 
 Security defaults: every address on the configured host (127.0.0.1), token authorization on
-(TorchServe writes key_file.json into its start directory), model-control API off,
-`allowed_urls` limited to the local model store. Metrics in Prometheus format on the metrics port.
+(TorchServe writes key_file.json into its start directory), model-control API off unless
+ADS_TS_MODEL_API=true (zero-downtime rollouts, see serving/rollout.py), `allowed_urls` limited to
+the local model store. Metrics in Prometheus format on the metrics port.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def config_properties(cfg: Settings) -> str:
         "grpc_management_port": cfg.ts_grpc_management_port,
         "model_store": store,
         "allowed_urls": "file://" + re.escape(str(store)) + "/.*",
-        "enable_model_api": "false",
+        "enable_model_api": "true" if cfg.ts_model_api else "false",
         "disable_token_authorization": "false",
         "token_expiration_min": cfg.ts_token_expiration_min,
         "metrics_mode": "prometheus",

@@ -95,6 +95,11 @@ class Settings:
     """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
     ts_workers: int
     """ADS_TS_WORKERS (1): worker processes per model."""
+    ts_model_api: bool
+    """ADS_TS_MODEL_API (false): TorchServe's model-control API (register/unregister). Off, `make
+    deploy` switches versions by restarting TorchServe (the board keeps new posts pending meanwhile);
+    on, it registers the new version beside the old one and switches with no failed request.
+    Registration stays limited to archives in the local model store and needs the management key."""
     ts_cpu_precision: str
     """ADS_TS_CPU_PRECISION (auto): what TorchServe runs on CPU. `auto` follows the version's
     `cpu_precision` tag, which `make eval` sets to int8 only when int8 stays within 1 macro-F1
@@ -142,6 +147,7 @@ class Settings:
             ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
             ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
             ts_workers=_int(env, "ADS_TS_WORKERS", 1),
+            ts_model_api=_choice(env, "ADS_TS_MODEL_API", "false", ("true", "false")) == "true",
             ts_cpu_precision=_choice(env, "ADS_TS_CPU_PRECISION", "auto", ("auto", "fp32", "int8")),
             ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),
             board_database_url=env.get("ADS_DATABASE_URL", f"sqlite:///{run_dir / 'board.sqlite3'}"),

@@ -66,7 +66,10 @@ def stage_archive(bundle: Path, version: str, cfg: Settings, workdir: Path, prec
     return stage
 
 
-def build_archive(stage: Path, version: str, config_file: Path, export_dir: Path) -> Path:
+def build_archive(
+    stage: Path, version: str, config_file: Path, export_dir: Path, handler: str = "ad_handler.py"
+) -> Path:
+    """Run torch-model-archiver on a staged folder; `handler` is a file in the staged handlers/."""
     export_dir.mkdir(parents=True, exist_ok=True)
     name = archive_name(version)
     command = [
@@ -78,7 +81,7 @@ def build_archive(stage: Path, version: str, config_file: Path, export_dir: Path
         "--version",
         version,
         "--handler",
-        str(stage / "handlers" / "ad_handler.py"),
+        str(stage / "handlers" / handler),
         "--extra-files",
         str(stage),
         "--config-file",

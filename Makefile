@@ -13,12 +13,13 @@ OFFLINE := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEME
 DATA ?= training/data/seed_posts.csv
 # Evaluation data: the careful-label dev set when ../shared is present, else the seed set.
 EVAL_DATA ?= $(if $(wildcard ../shared/data/gold_dev.csv),../shared/data/gold_dev.csv,training/data/seed_posts.csv)
+SHARED_DATA ?= ../shared/data
 MODEL ?= models:/ad-classifier@champion
 CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test soak train eval promote deploy list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test soak train eval promote deploy train-real list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -27,6 +28,7 @@ help:
 	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
 	@echo "make soak    - 1,000 posts + 1,000 comments from 20 concurrent clients; prints throughput/latency"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
+	@echo "make train-real - RECIPE (confident-weak|clean) on SHARED_DATA, evaluated on gold_dev, promoted if better"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
 	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
@@ -53,6 +55,11 @@ soak: test-deps venv
 
 train: venv backbone
 	$(OFFLINE) $(PY) -m training train --data $(DATA) --backbone $(BACKBONE)
+
+# The recipe on the development data (../shared/data, never committed): train, evaluate on gold_dev, promote.
+RECIPE ?= confident-weak
+train-real: venv backbone
+	$(OFFLINE) $(PY) -m training train-real --recipe $(RECIPE) --shared $(SHARED_DATA)
 
 eval: venv
 	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL)

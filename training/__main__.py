@@ -45,6 +45,30 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_real(args: argparse.Namespace) -> int:
+    """Train a recipe on the development data, evaluate it on gold_dev, promote it if it is better."""
+    from training.evaluate import evaluate, format_report
+    from training.promotion import promote
+    from training.recipes import recipe_config
+    from training.train import train
+
+    cfg = settings()
+    shared = Path(args.shared)
+    try:
+        config = recipe_config(
+            args.recipe, shared, cfg.cache_dir, backbone=args.backbone or cfg.backbone, epochs=args.epochs
+        )
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    result = train(config, cfg)
+    dev = shared / "gold_dev.csv"
+    print(format_report(evaluate(result.version, dev, cfg)))
+    if not result.became_champion:
+        print(promote(result.version, dev, cfg).summary())
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
 
@@ -104,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--run-name")
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
+    tr = sub.add_parser("train-real", help="a recipe on ../shared/data: train, evaluate on gold_dev, promote")
+    tr.add_argument("--recipe", default="confident-weak", choices=["clean", "confident-weak"])
+    tr.add_argument("--shared", default="../shared/data", help="folder with gold_train/gold_dev/ads_weak CSVs")
+    tr.add_argument("--backbone", help="default: ADS_BACKBONE (e5)")
+    tr.add_argument("--epochs", type=int)
+    tr.set_defaults(func=_train_real)
+
     ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")
     ev.add_argument("--model", default="models:/ad-classifier@champion", help="alias URI, version URI or number")

@@ -29,7 +29,7 @@ from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
-from training.data import PostSet, load_mixture, load_posts, split_train_dev
+from training.data import PostSet, concat, load_mixture, load_posts, split_train_dev
 from training.metrics import Scores, best_threshold, score_predictions
 
 log = logging.getLogger(__name__)
@@ -235,8 +235,10 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
     posts = load_mixture(data_specs)
     if config.dev_data:
         train_set, dev_set = posts, load_posts(config.dev_data)
-    else:
-        train_set, dev_set = split_train_dev(posts, config.dev_fraction, config.seed)
+    else:  # dev comes from the first (careful) file only; the other files only add training data
+        train_set, dev_set = split_train_dev(load_mixture(data_specs[:1]), config.dev_fraction, config.seed)
+        if len(data_specs) > 1:
+            train_set = concat([train_set, load_mixture(data_specs[1:])])
     log.info(
         "data: %d train / %d dev posts (ad ratio %.2f / %.2f)",
         len(train_set),

@@ -1,0 +1,64 @@
+"""Training recipes for real data: the confident weak subset, the dev split and the threshold rule."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from handlers.text import model_text
+from tests.conftest import SEED_DATA
+from training.metrics import best_threshold
+from training.recipes import confident_weak_subset, recipe_config
+
+
+def seed_rows() -> tuple[list[str], list[int]]:
+    with open(SEED_DATA, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [f"{r['title']} {r['body']}" for r in rows], [int(r["label"]) for r in rows]
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    """A stand-in for ../shared/data built from the seed set: careful labels, and weak labels
+    that are right for most posts and flipped for every fifth."""
+    texts, labels = seed_rows()
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    pd.DataFrame({"text": texts[:200], "label": labels[:200]}).to_csv(folder / "gold_train.csv", index=False)
+    pd.DataFrame({"text": texts[200:260], "label": labels[200:260]}).to_csv(folder / "gold_dev.csv", index=False)
+    weak = [(t, 1 - y if i % 5 == 0 else y) for i, (t, y) in enumerate(zip(texts[150:], labels[150:], strict=True))]
+    pd.DataFrame(weak, columns=["text", "label"]).to_csv(folder / "ads_weak.csv", index=False)
+    return folder
+
+
+def test_confident_subset_excludes_careful_and_dev_texts_and_flipped_labels(shared: Path, tmp_path: Path) -> None:
+    texts, labels = seed_rows()
+    truth = {model_text("", t): y for t, y in zip(texts, labels, strict=True)}
+    kept = pd.read_csv(confident_weak_subset(shared, tmp_path / "cache" / "weak.csv", confidence=0.6))
+    assert len(kept) > 0
+    assert not set(kept.text) & {model_text("", t) for t in texts[:260]}, "careful and dev posts are excluded"
+    wrong_share = np.mean([truth[t] != y for t, y in zip(kept.text, kept.label, strict=True)])
+    assert wrong_share < 0.2, "the filter keeps fewer flipped labels than the weak file's 20%"
+
+
+def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not committed"):
+        recipe_config("clean", tmp_path / "nowhere", tmp_path)
+    clean = recipe_config("clean", shared, tmp_path / "cache")
+    assert clean.data == [str(shared / "gold_train.csv")] and clean.dev_data is None
+    with pytest.raises(ValueError, match="recipe"):
+        recipe_config("everything", shared, tmp_path)
+
+
+def test_threshold_ignores_a_lone_spike_of_a_small_dev_set() -> None:
+    rng = np.random.default_rng(0)
+    labels = [0] * 150 + [1] * 150
+    scores = np.concatenate([rng.beta(2, 5, 150), rng.beta(5, 2, 150)])
+    threshold = best_threshold(labels, scores.tolist())
+    assert 0.35 <= threshold <= 0.65
+    separable = best_threshold([0] * 50 + [1] * 50, list(np.linspace(0, 0.45, 50)) + list(np.linspace(0.55, 1, 50)))
+    assert separable == 0.5

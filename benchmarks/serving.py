@@ -9,10 +9,13 @@ fixed seed, so the length distribution is that of real posts.
 
   naive      the original project's way: one post at a time in the calling process, a transformers
              pipeline at batch 1, padded to the model's max length (512);
-  roofline   the served inference path in-process (length-sorted micro-batches padded to the longest,
-             cut at 256 tokens), best micro-batch size, no server;
-  torchserve end to end over HTTP at concurrency 1, 4, 16, 64 (dynamic batching as `make run`
-             configures it), then an open-loop run at half the saturating throughput for p99 / p50.
+  roofline   the served inference path in-process on all the posts at once (padding-aware
+             micro-batches, cut at 256 tokens), best micro-batch size, no server;
+  torchserve end to end over HTTP at concurrency 1, 4, 16, 64 (dynamic batching and micro-batching
+             as `make run` configures them), then an open-loop run at half the saturating throughput
+             for p99 / p50.
+roofline and torchserve run at each CPU precision serving can use (fp32; int8, which `make eval`
+enables per model version when it keeps quality); naive is always fp32, as the original project ran.
 
 Writes a Markdown table and a PNG under .run/bench/ and prints the table. A benchmark, not a test.
 """
@@ -41,6 +44,10 @@ from stack.settings import REPO_ROOT, Settings, settings
 log = logging.getLogger("bench")
 
 CONCURRENCY = (1, 4, 16, 64)
+PRECISIONS = ("fp32", "int8")
+MICRO_BATCHES = (4, 16)
+POSTS = "kobert=144,e5=384"
+"""Posts per shape: about 30 s of TorchServe at concurrency 16 for each, so p99 rests on 1-4 samples."""
 SERVED_MAX_LENGTH = 256
 NAIVE_MAX_LENGTH = 512
 
@@ -48,6 +55,7 @@ NAIVE_MAX_LENGTH = 512
 @dataclass
 class Row:
     shape: str
+    precision: str
     mode: str
     posts_per_s: float
     p50_ms: float | None = None
@@ -157,22 +165,64 @@ def run_naive(bundle: Path, posts: list[tuple[str, str]], shape: str) -> Row:
         classify(model_text(title, body), **kwargs)
         latencies.append(time.perf_counter() - t0)
     rate = len(posts) / (time.perf_counter() - started)
-    return Row(shape, "naive", rate, *percentiles(latencies), note=f"{len(posts)} posts, batch 1, padded to 512")
+    return Row(
+        shape, "fp32", "naive", rate, *percentiles(latencies), note=f"{len(posts)} posts, batch 1, padded to 512"
+    )
 
 
-def run_roofline(bundle: Path, posts: list[tuple[str, str]], shape: str) -> Row:
+def _roofline_share(bundle, texts, micro, slack, precision, threads, barrier, results) -> None:
+    """One roofline process: load, warm up, wait for the others, score its share of the posts."""
+    torch.set_num_threads(threads)
+    classifier = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision)
+    classifier.score_texts(texts[:2])
+    barrier.wait()
+    started = time.perf_counter()
+    classifier.score_texts(texts)
+    results.put(time.perf_counter() - started)
+
+
+def roofline_rate(
+    bundle: Path, texts: list[str], micro: int, slack: float, precision: str, processes: int, threads: int
+) -> float:
+    """Posts/s of `processes` processes with `threads` torch threads each, scoring all texts at once."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(processes), ctx.Queue()
+    workers = [
+        ctx.Process(
+            target=_roofline_share,
+            args=(bundle, texts[i::processes], micro, slack, precision, threads, barrier, results),
+        )
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    elapsed = max(results.get(timeout=900) for _ in workers)
+    for worker in workers:
+        worker.join()
+    return len(texts) / elapsed
+
+
+def run_roofline(bundle: Path, posts: list[tuple[str, str]], shape: str, precision: str, cfg: Settings) -> Row:
+    """The best of: one process using every core, or one single-threaded process per core; each at
+    micro-batch 1, 4 and 16 (padding-aware, as served), on all the posts at once."""
     texts = [model_text(t, b) for t, b in posts]
+    cores = torch.get_num_threads()
+    layouts = [(1, cores), (cores, 1)] if cores > 1 else [(1, 1)]
     best = None
-    for micro in (1, 4, 16):
-        classifier = AdClassifier(bundle, micro_batch=micro)
-        classifier.score_texts(texts[:4])
-        started = time.perf_counter()
-        classifier.score_texts(texts)
-        rate = len(texts) / (time.perf_counter() - started)
-        log.info("%s roofline micro-batch %d: %.2f posts/s", shape, micro, rate)
-        if best is None or rate > best[0]:
-            best = (rate, micro)
-    return Row(shape, "roofline", best[0], note=f"{len(texts)} posts, best micro-batch {best[1]}")
+    for processes, threads in layouts:
+        for micro in MICRO_BATCHES:
+            rate = roofline_rate(bundle, texts, micro, cfg.ts_padding_slack, precision, processes, threads)
+            log.info(
+                "%s %s roofline %d process(es) x %d thread(s), micro-batch %d: %.2f posts/s",
+                *(shape, precision, processes, threads, micro, rate),
+            )
+            if best is None or rate > best[0]:
+                best = (rate, processes, threads, micro)
+    rate, processes, threads, micro = best
+    note = f"{len(texts)} posts at once; best: {processes} process(es) x {threads} thread(s), micro-batch {micro}"
+    return Row(shape, precision, "roofline", rate, note=note)
 
 
 def _post(session: requests.Session, url: str, key: str, post: tuple[str, str]) -> tuple[float, bool]:
@@ -187,7 +237,7 @@ def _post(session: requests.Session, url: str, key: str, post: tuple[str, str]) 
     return time.perf_counter() - t0, ok
 
 
-def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: int, shape: str) -> Row:
+def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: int, shape: str, precision: str) -> Row:
     local = threading.local()
 
     def call(post):
@@ -196,23 +246,24 @@ def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: i
         return _post(local.session, url, key, post)
 
     with ThreadPoolExecutor(concurrency) as pool:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         results = list(pool.map(call, posts))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies = [lat for lat, ok in results if ok]
     errors = sum(not ok for _, ok in results)
     return Row(
         shape,
+        precision,
         f"torchserve c={concurrency}",
         len(latencies) / elapsed,
         *percentiles(latencies),
         errors=errors,
-        note=f"{len(posts)} requests",
+        note=f"{len(posts)} requests; load generator used {cpu / elapsed:.0%} of a core",
         latencies=latencies,
     )
 
 
-def open_loop(url: str, key: str, posts: list[tuple[str, str]], rate: float, shape: str) -> Row:
+def open_loop(url: str, key: str, posts: list[tuple[str, str]], rate: float, shape: str, precision: str) -> Row:
     """Requests sent on a fixed schedule at `rate` per second, whatever the answers do."""
     local = threading.local()
     interval = 1.0 / rate
@@ -233,6 +284,7 @@ def open_loop(url: str, key: str, posts: list[tuple[str, str]], rate: float, sha
     p50, p95, p99 = percentiles(latencies)
     return Row(
         shape,
+        precision,
         f"torchserve open loop {rate:.1f}/s",
         rate,
         p50,
@@ -243,7 +295,9 @@ def open_loop(url: str, key: str, posts: list[tuple[str, str]], rate: float, sha
     )
 
 
-def run_torchserve(bundle: Path, posts: list[tuple[str, str]], shape: str, cfg: Settings, work: Path) -> list[Row]:
+def run_torchserve(
+    bundle: Path, posts: list[tuple[str, str]], shape: str, precision: str, cfg: Settings, work: Path
+) -> list[Row]:
     from serving import torchserve
     from serving.export import export_bundle
 
@@ -256,37 +310,41 @@ def run_torchserve(bundle: Path, posts: list[tuple[str, str]], shape: str, cfg: 
         ts_metrics_port=ports[2],
         ts_grpc_inference_port=ports[3],
         ts_grpc_management_port=ports[4],
-        ts_cpu_precision="fp32",
+        ts_cpu_precision=precision,
     )
-    log.info("%s: exporting the .mar", shape)
-    archive = export_bundle(bundle, "1", ts_cfg)
+    log.info("%s %s: exporting the .mar", shape, precision)
+    archive = export_bundle(bundle, "1", ts_cfg, precision=precision)
     torchserve.start(ts_cfg, archive.file_name)
     rows = []
     try:
         key = torchserve.Keys.read(ts_cfg.key_file).inference
         url = f"{ts_cfg.inference_url}/predictions/ad-classifier"
-        closed_loop(url, key, posts[:8], 4, shape)  # warm-up
+        closed_loop(url, key, posts[:8], 4, shape, precision)  # warm-up
         for concurrency in CONCURRENCY:
-            row = closed_loop(url, key, posts, concurrency, shape)
-            log.info("%s c=%d: %.2f posts/s, p99 %.0f ms", shape, concurrency, row.posts_per_s, row.p99_ms)
+            row = closed_loop(url, key, posts, concurrency, shape, precision)
+            log.info(
+                "%s %s c=%d: %.2f posts/s, p99 %.0f ms", shape, precision, concurrency, row.posts_per_s, row.p99_ms
+            )
             rows.append(row)
         saturating = max(r.posts_per_s for r in rows)
-        rows.append(open_loop(url, key, posts, saturating / 2, shape))
+        rows.append(open_loop(url, key, posts, saturating / 2, shape, precision))
     finally:
         torchserve.stop(ts_cfg)
     return rows
 
 
 def verdicts(rows: list[Row]) -> list[str]:
-    """The issue's targets, checked per shape."""
+    """The issue's targets, checked per shape and precision (naive is the fp32 row of its shape)."""
     lines = []
-    for shape in dict.fromkeys(r.shape for r in rows):
-        by = {r.mode: r for r in rows if r.shape == shape}
-        ts16, naive, roof = by.get("torchserve c=16"), by["naive"], by["roofline"]
+    for shape, precision in dict.fromkeys((r.shape, r.precision) for r in rows if r.mode != "naive"):
+        naive = next(r for r in rows if r.shape == shape and r.mode == "naive")
+        by = {r.mode: r for r in rows if r.shape == shape and r.precision == precision}
+        ts16, roof = by["torchserve c=16"], by["roofline"]
         half = next(r for m, r in by.items() if m.startswith("torchserve open loop"))
         errors = sum(r.errors for m, r in by.items() if m.startswith("torchserve"))
         lines.append(
-            f"- {shape}: TorchServe c=16 = {ts16.posts_per_s / naive.posts_per_s:.1f}x naive (target >= 5x), "
+            f"- {shape} {precision}: TorchServe c=16 = {ts16.posts_per_s / naive.posts_per_s:.1f}x naive "
+            "(target >= 5x), "
             f"{ts16.posts_per_s / roof.posts_per_s:.0%} of roofline (target >= 85%); "
             f"p99/p50 at half load {half.p99_ms / half.p50_ms:.2f} (target <= 2.5); errors {errors} (target 0)"
         )
@@ -298,12 +356,12 @@ def markdown(rows: list[Row], header: str) -> str:
     lines = [
         header,
         "",
-        "| shape | mode | posts/s | p50 ms | p95 ms | p99 ms | errors | note |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| shape | precision | mode | posts/s | p50 ms | p95 ms | p99 ms | errors | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
-            f"| {r.shape} | {r.mode} | {r.posts_per_s:.2f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} | "
+            f"| {r.shape} | {r.precision} | {r.mode} | {r.posts_per_s:.2f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} | "
             f"{fmt(r.p99_ms)} | {r.errors} | {r.note} |"
         )
     return "\n".join([*lines, "", *verdicts(rows)]) + "\n"
@@ -319,7 +377,8 @@ def plot(rows: list[Row], path: Path) -> None:
     fig, axes = plt.subplots(1, len(shapes), figsize=(6 * len(shapes), 4), squeeze=False)
     for ax, shape in zip(axes[0], shapes, strict=True):
         mine = [r for r in rows if r.shape == shape]
-        ax.bar([r.mode.replace("torchserve ", "TS ") for r in mine], [r.posts_per_s for r in mine])
+        labels = [f"{r.precision} {r.mode.replace('torchserve ', 'TS ')}" for r in mine]
+        ax.bar(labels, [r.posts_per_s for r in mine])
         ax.set_title(f"{shape}: throughput (posts/s)")
         ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
@@ -329,14 +388,16 @@ def plot(rows: list[Row], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", default="kobert,e5")
-    parser.add_argument("--posts", type=int, default=96, help="posts per roofline / TorchServe level")
+    parser.add_argument("--posts", default=POSTS, help="posts per shape for roofline and each TorchServe level")
     parser.add_argument("--naive-posts", type=int, default=24)
+    parser.add_argument("--precisions", default=",".join(PRECISIONS), help="CPU precisions to serve")
     parser.add_argument("--shared", default=str(REPO_ROOT.parent / "shared"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings()
     shared = Path(args.shared)
-    posts = load_inputs(shared, max(args.posts, args.naive_posts))
+    per_shape = dict(item.split("=") for item in args.posts.split(","))
+    posts = load_inputs(shared, max(args.naive_posts, *(int(n) for n in per_shape.values())))
     out = cfg.run_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
@@ -348,11 +409,16 @@ def main(argv: list[str] | None = None) -> int:
             tokens = [len(ids) for ids in AdClassifier(bundle).tokenizer(texts)["input_ids"]]
             log.info("%s: tokens per post p50 %d, p90 %d", shape, np.percentile(tokens, 50), np.percentile(tokens, 90))
             rows.append(run_naive(bundle, posts[: args.naive_posts], shape))
-            rows.append(run_roofline(bundle, posts[: args.posts], shape))
-            rows += run_torchserve(bundle, posts[: args.posts], shape, cfg, work)
+            mine = posts[: int(per_shape[shape])]
+            for precision in args.precisions.split(","):
+                rows.append(run_roofline(bundle, mine, shape, precision, cfg))
+                rows += run_torchserve(bundle, mine, shape, precision, cfg, work)
     header = (
         f"Serving benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {torch.get_num_threads()} torch threads, "
-        f"torch {torch.__version__}, fp32, served max length {SERVED_MAX_LENGTH}"
+        f"torch {torch.__version__}, served max length {SERVED_MAX_LENGTH}, TorchServe {cfg.ts_workers} "
+        f"worker(s) x {cfg.ts_cpu_threads or 'default'} thread(s), batch size "
+        f"{cfg.ts_batch_size} (max delay {cfg.ts_max_batch_delay_ms} ms), micro-batch {cfg.ts_micro_batch}, "
+        f"padding slack {cfg.ts_padding_slack}"
     )
     table = markdown(rows, header)
     (out / "bench.md").write_text(table, encoding="utf-8")

@@ -5,7 +5,9 @@ parses every request on its own (a bad one gets its own 4xx and never fails its 
 scores the valid ones together and answers in request order.
 
 Settings come from the `handler:` block of model-config.yaml:
-  micro_batch (16): posts per forward pass inside one TorchServe batch, length-sorted;
+  micro_batch (16): most posts per forward pass inside one TorchServe batch;
+  padding_slack (0.1): padding a forward pass may add, as a share of its real tokens
+    (handlers.classifier.plan_micro_batches);
   cpu_threads (0 = torch default): intra-op threads on CPU.
 
 Custom metrics (TorchServe metrics API; on :8082/metrics with metrics_mode=prometheus):
@@ -51,17 +53,23 @@ class AdHandler(BaseHandler):
             torch.set_num_threads(threads)
         self.device = pick_device(properties)
         bundle = Path(properties["model_dir"]) / BUNDLE_DIR
-        self.classifier = AdClassifier(bundle, self.device, micro_batch=int(options.get("micro_batch", 16)))
+        self.classifier = AdClassifier(
+            bundle,
+            self.device,
+            micro_batch=int(options.get("micro_batch", 16)),
+            padding_slack=float(options.get("padding_slack", 0.1)),
+        )
         if self.device.type == "cuda":
             # Unverified here (no GPU on the development machines): half precision on CUDA.
             self.classifier.model.half()
         self.context = context
         self.initialized = True
         log.info(
-            "loaded %s on %s (%s, truncation %s)",
+            "loaded %s on %s (%s, %d threads, truncation %s)",
             self.classifier.model_id,
             self.device,
             self.classifier.precision if self.device.type == "cpu" else "fp16",
+            torch.get_num_threads(),
             self.classifier.meta.truncation,
         )
 

@@ -30,11 +30,19 @@ HEAD_SHARE = 0.5
 def encode_texts(tokenizer, texts: list[str], max_length: int, truncation: str = "head") -> BatchEncoding:
     """Tokenize cleaned texts for the model, padded to the longest in the batch (never to a fixed size).
 
-    `head` truncates at max_length; `head_tail` keeps the start and the end of a long post. Training,
-    evaluation and serving all encode through here.
+    Training, evaluation and serving all encode through here (serving via `token_ids` + `pad_ids`).
+    """
+    return pad_ids(tokenizer, token_ids(tokenizer, texts, max_length, truncation))
+
+
+def token_ids(tokenizer, texts: list[str], max_length: int, truncation: str = "head") -> list[list[int]]:
+    """Token ids per text, special tokens included, cut to max_length; no padding.
+
+    `head` keeps the start of a long post; `head_tail` keeps HEAD_SHARE of the budget from the start
+    and the rest from the end.
     """
     if truncation == "head":
-        return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     if truncation != "head_tail":
         raise ValueError(f"truncation must be one of {TRUNCATIONS}, got {truncation!r}")
     prefix, suffix = _special_frame(tokenizer)
@@ -45,7 +53,38 @@ def encode_texts(tokenizer, texts: list[str], max_length: int, truncation: str =
         if len(pieces) > budget:
             pieces = pieces[:head] + pieces[len(pieces) - (budget - head) :]
         ids.append(prefix + pieces + suffix)
+    return ids
+
+
+def pad_ids(tokenizer, ids: list[list[int]]) -> BatchEncoding:
+    """Pad token id lists to the longest of them, with an attention mask, as tensors."""
     return tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt", return_attention_mask=True)
+
+
+def plan_micro_batches(lengths: list[int], max_size: int, padding_slack: float) -> list[list[int]]:
+    """Group texts (by index) into forward passes that waste little compute on padding.
+
+    Texts are taken shortest first; a text joins the current group while the group stays within
+    `max_size` texts and its padded size (texts x longest) stays within (1 + padding_slack) times
+    its real tokens. On a CPU one post already fills the matrix units, so padding costs more than
+    batching gains (slack ~0.1); on a GPU batching pays, so a larger slack suits it.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups: list[list[int]] = []
+    real = 0
+    for i in order:
+        group = groups[-1] if groups else None
+        if (
+            group
+            and len(group) < max_size
+            and (len(group) + 1) * lengths[i] <= (1 + padding_slack) * (real + lengths[i])
+        ):
+            group.append(i)
+            real += lengths[i]
+        else:
+            groups.append([i])
+            real = lengths[i]
+    return groups
 
 
 def _special_frame(tokenizer) -> tuple[list[int], list[int]]:
@@ -120,13 +159,14 @@ class Prediction:
 
 
 class AdClassifier:
-    """Scores posts with a bundle; length-sorted micro-batches, padded to the longest in each."""
+    """Scores posts with a bundle in padding-aware micro-batches (see plan_micro_batches)."""
 
     def __init__(
         self,
         bundle_dir: str | Path,
         device: str | torch.device = "cpu",
         micro_batch: int = 16,
+        padding_slack: float = 0.1,
         precision: str | None = None,
         truncation: str | None = None,
     ):
@@ -145,6 +185,7 @@ class AdClassifier:
             )
         self.device = torch.device(device)
         self.micro_batch = micro_batch
+        self.padding_slack = padding_slack
         self.tokenizer = load_tokenizer(self.bundle_dir)
         self.model = AutoModelForSequenceClassification.from_pretrained(self.bundle_dir)
         self.model.to(self.device).eval()
@@ -157,25 +198,23 @@ class AdClassifier:
     def model_id(self) -> str:
         return f"{self.meta.model_name}/{self.meta.model_version}"
 
-    def encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        """Tokenize cleaned texts, padded to the longest, cut to meta.max_length as meta.truncation says."""
-        batch = encode_texts(self.tokenizer, texts, self.meta.max_length, self.meta.truncation)
+    def _to_device(self, batch: BatchEncoding) -> dict[str, torch.Tensor]:
         return {key: value.to(self.device) for key, value in batch.items()}
 
     @torch.inference_mode()
     def score_batch(self, texts: list[str]) -> ScoredBatch:
-        """Ad probability for each already-cleaned text (see handlers.text.model_text)."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        """Ad probability for each already-cleaned text (see handlers.text.model_text).
+
+        The texts are tokenized once, then run in padding-aware micro-batches (plan_micro_batches).
+        """
+        ids = token_ids(self.tokenizer, texts, self.meta.max_length, self.meta.truncation)
         scores = [0.0] * len(texts)
-        tokens = 0
-        for start in range(0, len(order), self.micro_batch):
-            chunk = order[start : start + self.micro_batch]
-            encoded = self.encode([texts[i] for i in chunk])
-            tokens += int(encoded["attention_mask"].sum())
+        for group in plan_micro_batches([len(x) for x in ids], self.micro_batch, self.padding_slack):
+            encoded = self._to_device(pad_ids(self.tokenizer, [ids[i] for i in group]))
             logits = self.model(**encoded).logits.float()
-            for i, score in zip(chunk, torch.softmax(logits, dim=-1)[:, 1].tolist(), strict=True):
+            for i, score in zip(group, torch.softmax(logits, dim=-1)[:, 1].tolist(), strict=True):
                 scores[i] = score
-        return ScoredBatch(scores, tokens)
+        return ScoredBatch(scores, sum(len(x) for x in ids))
 
     def score_texts(self, texts: list[str]) -> list[float]:
         return self.score_batch(texts).scores

@@ -45,7 +45,11 @@ def model_config(cfg: Settings) -> dict:
         "batchSize": cfg.ts_batch_size,
         "maxBatchDelay": cfg.ts_max_batch_delay_ms,
         "responseTimeout": cfg.ts_response_timeout_s,
-        "handler": {"micro_batch": 16, "cpu_threads": 0},
+        "handler": {
+            "micro_batch": cfg.ts_micro_batch,
+            "padding_slack": cfg.ts_padding_slack,
+            "cpu_threads": cfg.ts_cpu_threads,
+        },
     }
 
 

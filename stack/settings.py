@@ -94,7 +94,17 @@ class Settings:
     ts_max_batch_delay_ms: int
     """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
     ts_workers: int
-    """ADS_TS_WORKERS (1): worker processes per model."""
+    """ADS_TS_WORKERS (2): worker processes per model. On CPU, workers x ADS_TS_CPU_THREADS should
+    equal the cores: on the 2-core development machine 2 single-threaded workers serve ~20% more
+    than 1 worker with 2 threads (README "Serving benchmark"). On a GPU, 1 worker per GPU."""
+    ts_micro_batch: int
+    """ADS_TS_MICRO_BATCH (16): most posts per forward pass inside one TorchServe batch."""
+    ts_padding_slack: float
+    """ADS_TS_PADDING_SLACK (0.1): how much padding a forward pass may add, as a share of its real
+    tokens (handlers.classifier.plan_micro_batches). Low suits CPUs, where padding costs more than
+    batching gains (measured: README "Serving benchmark"); raise it on a GPU (e.g. 1.0)."""
+    ts_cpu_threads: int
+    """ADS_TS_CPU_THREADS (1; 0 = torch's default, one per core): intra-op threads of a CPU worker."""
     ts_model_api: bool
     """ADS_TS_MODEL_API (false): TorchServe's model-control API (register/unregister). Off, `make
     deploy` switches versions by restarting TorchServe (the board keeps new posts pending meanwhile);
@@ -146,7 +156,10 @@ class Settings:
             ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
             ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
             ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
-            ts_workers=_int(env, "ADS_TS_WORKERS", 1),
+            ts_workers=_int(env, "ADS_TS_WORKERS", 2),
+            ts_micro_batch=_int(env, "ADS_TS_MICRO_BATCH", 16),
+            ts_padding_slack=float(env.get("ADS_TS_PADDING_SLACK", "0.1")),
+            ts_cpu_threads=_int(env, "ADS_TS_CPU_THREADS", 1),
             ts_model_api=_choice(env, "ADS_TS_MODEL_API", "false", ("true", "false")) == "true",
             ts_cpu_precision=_choice(env, "ADS_TS_CPU_PRECISION", "auto", ("auto", "fp32", "int8")),
             ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from handlers.classifier import AdClassifier, encode_texts
+from handlers.classifier import AdClassifier, encode_texts, plan_micro_batches
 from handlers.text import model_text
 
 LONG = model_text("", "시작하는 문장입니다 " + "가운데 내용이 길게 이어집니다 " * 200 + "마지막 문의는 디엠 주세요")
@@ -58,3 +58,34 @@ def test_int8_quantizes_linear_layers_and_keeps_scores_close(tiny_bundle: Path, 
 def test_precision_must_be_known(tiny_bundle: Path) -> None:
     with pytest.raises(ValueError, match="precision"):
         AdClassifier(tiny_bundle, precision="fp8")
+
+
+@pytest.mark.parametrize(
+    ("lengths", "max_size", "slack", "expected"),
+    [
+        ([10, 10, 10], 16, 0.1, [[0, 1, 2]]),  # equal lengths: no padding, one pass
+        ([100, 10, 105], 16, 0.1, [[1], [0, 2]]),  # 10 with 100 would be mostly padding
+        ([50, 50, 50, 50, 50], 2, 0.1, [[0, 1], [2, 3], [4]]),  # at most max_size per pass
+        ([10, 30, 20], 16, 0.0, [[0], [2], [1]]),  # no slack: only equal lengths share a pass
+        ([10, 30, 20], 16, 10.0, [[0, 2, 1]]),  # large slack (GPU): one pass, shortest first
+        ([], 16, 0.1, []),
+    ],
+)
+def test_micro_batches_limit_padding(lengths, max_size, slack, expected) -> None:
+    groups = plan_micro_batches(lengths, max_size, slack)
+    assert groups == expected
+    for group in groups:
+        longest = max(lengths[i] for i in group)
+        assert len(group) * longest <= (1 + slack) * sum(lengths[i] for i in group)
+
+
+def test_scores_do_not_depend_on_batch_company(tiny_bundle: Path) -> None:
+    """A post's score is the same alone, in a padded batch and in padding-aware micro-batches."""
+    texts = [model_text("", t) for t in ("짧은 글", "특가 세일 문의 주세요 010-1234-5678 " * 5, LONG, "산책")]
+    alone = [AdClassifier(tiny_bundle).score_texts([t])[0] for t in texts]
+    for micro, slack in ((16, 100.0), (16, 0.1), (1, 0.0)):
+        together = AdClassifier(tiny_bundle, micro_batch=micro, padding_slack=slack).score_batch(texts)
+        assert together.scores == pytest.approx(alone, abs=1e-5)
+        cut = AdClassifier(tiny_bundle)
+        ids = cut.tokenizer(texts, truncation=True, max_length=cut.meta.max_length)["input_ids"]
+        assert together.tokens == sum(len(x) for x in ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
@@ -138,15 +139,29 @@ def test_prometheus_metrics_endpoint(live_torchserve, keys) -> None:
         assert family in text, family
 
 
-def test_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:
+def test_default_cpu_layout_and_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:
+    """The default CPU layout (2 workers x 1 torch thread) comes up READY; stop waits for the JVM."""
     from serving.export import export_bundle
+    from stack.settings import Settings
     from tests.conftest import make_settings
 
-    cfg, _ = make_settings(tmp_path)
+    defaults = Settings.from_env({})
+    cfg, _ = make_settings(
+        tmp_path, ADS_TS_WORKERS=str(defaults.ts_workers), ADS_TS_CPU_THREADS=str(defaults.ts_cpu_threads)
+    )
     archive = export_bundle(tiny_bundle, "7", cfg)
-    torchserve.start(cfg, archive.file_name)
+    keys = torchserve.start(cfg, archive.file_name)
     pid = torchserve.pid(cfg)
     assert pid is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = torchserve.describe(cfg, keys)[0]["workers"]
+        if sum(w["status"] == "READY" for w in workers) == defaults.ts_workers:
+            break
+        time.sleep(1)
+    assert [w["status"] for w in workers] == ["READY"] * defaults.ts_workers
+    log = (cfg.torchserve_dir / "logs" / "model_log.log").read_text(encoding="utf-8")
+    assert log.count(f"(fp32, {defaults.ts_cpu_threads} threads,") == defaults.ts_workers, log[-2000:]
     assert torchserve.stop(cfg)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     with socket.socket() as sock:

@@ -118,12 +118,18 @@ class ServedBoard:
 
         import uvicorn
 
-        from ui.app import create_board
+        from ui.app import SHUTDOWN_GRACE_S, create_board
 
         self.cfg = cfg
         self.board = create_board(cfg)
         self.server = uvicorn.Server(
-            uvicorn.Config(self.board.app, host=cfg.host, port=cfg.board_port, log_level="warning")
+            uvicorn.Config(
+                self.board.app,
+                host=cfg.host,
+                port=cfg.board_port,
+                log_level="warning",
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{cfg.host}:{cfg.board_port}"

@@ -327,6 +327,11 @@ def create_board(cfg: Settings) -> Board:
     return Board(app, service, moderation, worker, drift)
 
 
+SHUTDOWN_GRACE_S = 5
+"""On stop, how long open connections (browsers' event streams never close by themselves) may
+finish before the server closes them; requests already answered are stored either way."""
+
+
 def main() -> None:
     import uvicorn
 
@@ -335,7 +340,13 @@ def main() -> None:
     cfg = settings()
     board = create_board(cfg)
     log.info("board on http://%s:%d (database %s)", cfg.host, cfg.board_port, cfg.board_database_url)
-    uvicorn.run(board.app, host=cfg.host, port=cfg.board_port, log_level="warning")
+    uvicorn.run(
+        board.app,
+        host=cfg.host,
+        port=cfg.board_port,
+        log_level="warning",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -393,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precisions", default=",".join(PRECISIONS), help="CPU precisions to serve")
     parser.add_argument("--shared", default=str(REPO_ROOT.parent / "shared"))
     args = parser.parse_args(argv)
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the `finally` blocks stop the TorchServe under test.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings()
     shared = Path(args.shared)

@@ -105,6 +105,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.recipes import DEFAULT_RECIPE, RECIPES
+
     parser = argparse.ArgumentParser(
         prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "(default: ADS_SEED_DATA, the seed set)",
     )
     t.add_argument("--dev-data", help="separate dev CSV (default: hold out 20%% of --data)")
-    t.add_argument("--backbone", help="tiny | kobert (default: ADS_BACKBONE)")
+    t.add_argument("--backbone", help="tiny | e5 | kobert (default: ADS_BACKBONE)")
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--epochs", type=int)
     t.add_argument("--learning-rate", type=float)
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
     tr = sub.add_parser("train-real", help="a recipe on ../shared/data: train, evaluate on gold_dev, promote")
-    tr.add_argument("--recipe", default="confident-weak", choices=["clean", "confident-weak"])
+    tr.add_argument("--recipe", default=DEFAULT_RECIPE, choices=RECIPES, help="default: %(default)s")
     tr.add_argument("--shared", default="../shared/data", help="folder with gold_train/gold_dev/ads_weak CSVs")
     tr.add_argument("--backbone", help="default: ADS_BACKBONE (e5)")
     tr.add_argument("--epochs", type=int)

@@ -9,11 +9,17 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from training.data import PostSet
 
 
+def tfidf_features() -> TfidfVectorizer:
+    """Character 1-4-grams within word boundaries, sublinear term frequency."""
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, max_features=300_000)
+
+
+def balanced_logistic_regression(seed: int = 13) -> LogisticRegression:
+    return LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0, random_state=seed)
+
+
 def fit_tfidf_baseline(train: PostSet, seed: int = 13) -> Pipeline:
-    pipeline = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, max_features=300_000),
-        LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0, random_state=seed),
-    )
+    pipeline = make_pipeline(tfidf_features(), balanced_logistic_regression(seed))
     pipeline.fit(train.texts, train.labels, logisticregression__sample_weight=train.weights)
     return pipeline
 

@@ -12,7 +12,7 @@ import pytest
 from handlers.text import model_text
 from tests.conftest import SEED_DATA
 from training.metrics import best_threshold
-from training.recipes import confident_weak_subset, recipe_config
+from training.recipes import confident_weak_subset, recipe_config, tag_teacher_subset
 
 
 def seed_rows() -> tuple[list[str], list[int]]:
@@ -24,14 +24,18 @@ def seed_rows() -> tuple[list[str], list[int]]:
 @pytest.fixture
 def shared(tmp_path: Path) -> Path:
     """A stand-in for ../shared/data built from the seed set: careful labels, and weak labels
-    that are right for most posts and flipped for every fifth."""
+    that are right for most posts and flipped for every fifth; as in the real data, the weak label is
+    the collection hashtag's (`source_tag`), which careful rows carry too."""
     texts, labels = seed_rows()
     folder = tmp_path / "shared"
     folder.mkdir()
-    pd.DataFrame({"text": texts[:200], "label": labels[:200]}).to_csv(folder / "gold_train.csv", index=False)
-    pd.DataFrame({"text": texts[200:260], "label": labels[200:260]}).to_csv(folder / "gold_dev.csv", index=False)
-    weak = [(t, 1 - y if i % 5 == 0 else y) for i, (t, y) in enumerate(zip(texts[150:], labels[150:], strict=True))]
-    pd.DataFrame(weak, columns=["text", "label"]).to_csv(folder / "ads_weak.csv", index=False)
+    hashtag = [1 - y if i % 5 == 0 else y for i, y in enumerate(labels)]
+    tags = [("광고", "홍보")[i % 2] if h else ("후기", "내돈내산")[i % 2] for i, h in enumerate(hashtag)]
+    gold = pd.DataFrame({"text": texts, "label": labels, "source_tag": tags})
+    gold[:200].to_csv(folder / "gold_train.csv", index=False)
+    gold[200:260].to_csv(folder / "gold_dev.csv", index=False)
+    weak = pd.DataFrame({"text": texts, "label": hashtag, "source_tag": tags})[150:]
+    weak.to_csv(folder / "ads_weak.csv", index=False)
     return folder
 
 
@@ -45,11 +49,28 @@ def test_confident_subset_excludes_careful_and_dev_texts_and_flipped_labels(shar
     assert wrong_share < 0.2, "the filter keeps fewer flipped labels than the weak file's 20%"
 
 
+def test_tag_teacher_relabels_weak_posts_better_than_their_hashtags(shared: Path, tmp_path: Path) -> None:
+    texts, labels = seed_rows()
+    truth = {model_text("", t): y for t, y in zip(texts, labels, strict=True)}
+    weak = pd.read_csv(shared / "ads_weak.csv")
+    out = tag_teacher_subset(shared, tmp_path / "cache" / "teacher.csv", confidence=0.6, cap=60)
+    kept = pd.read_csv(out)
+    assert 0 < len(kept) <= 60
+    assert not set(kept.text) & {model_text("", t) for t in texts[:260]}, "careful and dev posts are excluded"
+    hashtag = dict(zip((model_text("", t) for t in weak.text), weak.label, strict=True))
+    wrong = np.mean([truth[t] != y for t, y in zip(kept.text, kept.label, strict=True)])
+    wrong_hashtag = np.mean([truth[t] != hashtag[t] for t in kept.text])
+    assert wrong < 0.2 and wrong <= wrong_hashtag, "the teacher's labels beat the hashtags on the posts it keeps"
+    assert len(kept) < len(weak), "only confident posts are kept"
+
+
 def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not committed"):
         recipe_config("clean", tmp_path / "nowhere", tmp_path)
     clean = recipe_config("clean", shared, tmp_path / "cache")
     assert clean.data == [str(shared / "gold_train.csv")] and clean.dev_data is None
+    teacher = recipe_config("tag-teacher", shared, tmp_path / "cache")
+    assert teacher.data[0] == str(shared / "gold_train.csv") and teacher.data[1].endswith("weak_teacher.csv:0.5")
     with pytest.raises(ValueError, match="recipe"):
         recipe_config("everything", shared, tmp_path)
 

@@ -376,13 +376,16 @@ def plot(rows: list[Row], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     shapes = list(dict.fromkeys(r.shape for r in rows))
-    fig, axes = plt.subplots(1, len(shapes), figsize=(6 * len(shapes), 4), squeeze=False)
+    colors = {"fp32": "tab:blue", "int8": "tab:orange"}
+    most = max(sum(r.shape == shape for r in rows) for shape in shapes)
+    fig, axes = plt.subplots(1, len(shapes), figsize=(6.5 * len(shapes), 0.32 * most + 1.2), squeeze=False)
     for ax, shape in zip(axes[0], shapes, strict=True):
-        mine = [r for r in rows if r.shape == shape]
+        mine = [r for r in rows if r.shape == shape][::-1]  # first row on top
         labels = [f"{r.precision} {r.mode.replace('torchserve ', 'TS ')}" for r in mine]
-        ax.bar(labels, [r.posts_per_s for r in mine])
+        bars = ax.barh(labels, [r.posts_per_s for r in mine], color=[colors.get(r.precision, "gray") for r in mine])
+        ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
         ax.set_title(f"{shape}: throughput (posts/s)")
-        ax.tick_params(axis="x", rotation=45)
+        ax.margins(x=0.12)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

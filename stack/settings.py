@@ -90,13 +90,15 @@ class Settings:
     """ADS_TS_TOKEN_EXPIRATION_MIN (1440): lifetime of TorchServe's inference/management keys.
     The board refreshes an expired key through TorchServe's token API, so any value works."""
     ts_batch_size: int
-    """ADS_TS_BATCH_SIZE (8): TorchServe dynamic batching, most requests per batch."""
+    """ADS_TS_BATCH_SIZE (2): TorchServe dynamic batching, most requests per batch. Small suits CPUs:
+    there batching adds little throughput, and a big batch lets one worker take every waiting
+    request while the other idles (measured: README "Serving benchmark"). On a GPU raise it (e.g. 32)."""
     ts_max_batch_delay_ms: int
     """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
     ts_workers: int
     """ADS_TS_WORKERS (2): worker processes per model. On CPU, workers x ADS_TS_CPU_THREADS should
-    equal the cores: on the 2-core development machine 2 single-threaded workers serve ~20% more
-    than 1 worker with 2 threads (README "Serving benchmark"). On a GPU, 1 worker per GPU."""
+    equal the cores: on the 2-core development machine 2 single-threaded workers serve 4% (fp32)
+    to 26% (int8) more than 1 worker with 2 threads (README "Serving benchmark"). On a GPU, 1 worker per GPU."""
     ts_micro_batch: int
     """ADS_TS_MICRO_BATCH (16): most posts per forward pass inside one TorchServe batch."""
     ts_padding_slack: float
@@ -154,7 +156,7 @@ class Settings:
             ts_client_host=env.get("ADS_TS_CLIENT_HOST") or _reachable(env.get("ADS_HOST", "127.0.0.1")),
             ts_inference_key=env.get("ADS_TS_INFERENCE_KEY") or None,
             ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
-            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 8),
+            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 2),
             ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
             ts_workers=_int(env, "ADS_TS_WORKERS", 2),
             ts_micro_batch=_int(env, "ADS_TS_MICRO_BATCH", 16),

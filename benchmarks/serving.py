@@ -120,11 +120,21 @@ def kobert_bundle(folder: Path, shared: Path, texts: list[str]) -> Path:
     return _save(folder, BertForSequenceClassification(config), tokenizer, "kobert-shape")
 
 
-def e5_bundle(folder: Path) -> Path:
-    from training.backbones import build_e5
+def e5_bundle(folder: Path, random_from: Path | None = None) -> Path:
+    """The default backbone; with `random_from` (a folder holding its config and tokenizer), the
+    same architecture with random weights, for machines without the converted weights."""
+    if random_from is None:
+        from training.backbones import build_e5
 
-    built = build_e5([], seed=0)
-    return _save(folder, built.model, built.tokenizer, "e5")
+        built = build_e5([], seed=0)
+        return _save(folder, built.model, built.tokenizer, "e5")
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from handlers.tokenization import load_tokenizer
+
+    torch.manual_seed(0)
+    config = AutoConfig.from_pretrained(random_from, num_labels=2)
+    return _save(folder, AutoModelForSequenceClassification.from_config(config), load_tokenizer(random_from), "e5")
 
 
 def _save(folder: Path, model, tokenizer, backbone: str) -> Path:
@@ -151,13 +161,14 @@ def percentiles(latencies_s: list[float]) -> tuple[float, float, float]:
     return tuple(float(np.percentile(ms, q)) for q in (50, 95, 99))
 
 
-def run_naive(bundle: Path, posts: list[tuple[str, str]], shape: str) -> Row:
+def run_naive(bundle: Path, posts: list[tuple[str, str]], shape: str, device: int = -1) -> Row:
+    """`device`: -1 for the CPU, else the CUDA device index (the pipeline's convention)."""
     from transformers import AutoModelForSequenceClassification, pipeline
 
     from handlers.tokenization import load_tokenizer
 
     model = AutoModelForSequenceClassification.from_pretrained(bundle).eval()
-    classify = pipeline("text-classification", model=model, tokenizer=load_tokenizer(bundle), device=-1)
+    classify = pipeline("text-classification", model=model, tokenizer=load_tokenizer(bundle), device=device)
     kwargs = {"padding": "max_length", "truncation": True, "max_length": NAIVE_MAX_LENGTH}
     classify(model_text(*posts[0]), **kwargs)  # warm-up
     latencies = []
@@ -353,7 +364,8 @@ def verdicts(rows: list[Row]) -> list[str]:
     return lines
 
 
-def markdown(rows: list[Row], header: str) -> str:
+def markdown(rows: list[Row], header: str, notes: list[str]) -> str:
+    """The rows as a Markdown table between a header line and closing notes."""
     fmt = lambda v: "" if v is None else f"{v:.0f}"  # noqa: E731
     lines = [
         header,
@@ -366,7 +378,7 @@ def markdown(rows: list[Row], header: str) -> str:
             f"| {r.shape} | {r.precision} | {r.mode} | {r.posts_per_s:.2f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} | "
             f"{fmt(r.p99_ms)} | {r.errors} | {r.note} |"
         )
-    return "\n".join([*lines, "", *verdicts(rows)]) + "\n"
+    return "\n".join([*lines, "", *notes]) + "\n"
 
 
 def plot(rows: list[Row], path: Path) -> None:
@@ -427,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{cfg.ts_batch_size} (max delay {cfg.ts_max_batch_delay_ms} ms), micro-batch {cfg.ts_micro_batch}, "
         f"padding slack {cfg.ts_padding_slack}"
     )
-    table = markdown(rows, header)
+    table = markdown(rows, header, verdicts(rows))
     (out / "bench.md").write_text(table, encoding="utf-8")
     plot(rows, out / "bench.png")
     print(table)

@@ -59,16 +59,13 @@ class AdHandler(BaseHandler):
             micro_batch=int(options.get("micro_batch", 16)),
             padding_slack=float(options.get("padding_slack", 0.1)),
         )
-        if self.device.type == "cuda":
-            # Unverified here (no GPU on the development machines): half precision on CUDA.
-            self.classifier.model.half()
         self.context = context
         self.initialized = True
         log.info(
             "loaded %s on %s (%s, %d threads, truncation %s)",
             self.classifier.model_id,
             self.device,
-            self.classifier.precision if self.device.type == "cpu" else "fp16",
+            self.classifier.precision,
             torch.get_num_threads(),
             self.classifier.meta.truncation,
         )

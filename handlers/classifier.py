@@ -23,6 +23,7 @@ BUNDLE_META_FILE = "classifier.json"
 AD, NORMAL = "ad", "normal"
 TRUNCATIONS = ("head", "head_tail")
 PRECISIONS = ("fp32", "int8")
+"""What a bundle may ask for on CPU; on CUDA the model always runs in half precision (fp16)."""
 HEAD_SHARE = 0.5
 """Share of the token budget `head_tail` truncation keeps from the start of a long post."""
 
@@ -190,7 +191,10 @@ class AdClassifier:
         self.model = AutoModelForSequenceClassification.from_pretrained(self.bundle_dir)
         self.model.to(self.device).eval()
         self.precision = "fp32"
-        if self.device.type == "cpu" and self.meta.cpu_precision == "int8":
+        if self.device.type == "cuda":
+            self.model.half()
+            self.precision = "fp16"
+        elif self.meta.cpu_precision == "int8":
             self.model = quantize_int8(self.model)
             self.precision = "int8"
 

@@ -118,3 +118,69 @@ def test_gpu_torchserve_assigns_is_used_when_cuda_is_available(monkeypatch: pyte
     assert pick_device({"gpu_id": None}) == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert pick_device({"gpu_id": 0}) == torch.device("cpu")
+
+
+# On a real GPU -----------------------------------------------------------------------------------
+# Skipped where torch sees no CUDA device (CI and the development machines have none). On a GPU
+# machine without MLflow, ADS_TEST_BUNDLE names a bundle built elsewhere (e.g. by this suite's
+# tiny_bundle fixture) instead of training one here.
+
+
+@pytest.fixture(scope="module")
+def gpu_handlers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The handler on cuda:0 (TorchServe's gpu_id 0) and on the CPU, over the same bundle."""
+    import os
+
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine: the GPU path needs one (CUDA is faked only in the test above)")
+    bundle = Path(os.environ["ADS_TEST_BUNDLE"]) if "ADS_TEST_BUNDLE" in os.environ else None
+    bundle = bundle or request.getfixturevalue("tiny_bundle")
+    model_dir = tmp_path_factory.mktemp("gpu_model_dir")
+    shutil.copytree(bundle, model_dir / BUNDLE_DIR)
+    handlers = {}
+    for name, gpu_id in (("gpu", 0), ("cpu", None)):
+        context = FakeContext(model_dir)
+        context.system_properties["gpu_id"] = gpu_id
+        handler = AdHandler()
+        handler.initialize(context)
+        handlers[name] = (handler, context)
+    return handlers
+
+
+GPU_BATCH = [
+    {"body": {"title": "오늘 산책", "body": "날씨가 좋아서 한강 다녀왔어요"}},
+    {"body": b"{broken"},
+    {"body": "★오픈 특가★ 카톡 문의 010-0000-1234".encode()},
+    {"body": {"body": "   "}},
+    {"body": {"body": "아주 길고 긴 글입니다 " * 40}},
+]
+
+
+def test_gpu_handler_runs_fp16_on_the_assigned_device(gpu_handlers) -> None:
+    import torch
+
+    handler, _ = gpu_handlers["gpu"]
+    assert handler.device == torch.device("cuda:0")
+    assert handler.classifier.precision == "fp16"
+    assert next(handler.classifier.model.parameters()).dtype == torch.float16
+
+
+def test_gpu_answers_match_cpu_and_bad_requests_stay_isolated(gpu_handlers) -> None:
+    gpu, gpu_context = gpu_handlers["gpu"]
+    cpu, cpu_context = gpu_handlers["cpu"]
+    on_gpu, on_cpu = gpu.handle(GPU_BATCH, gpu_context), cpu.handle(GPU_BATCH, cpu_context)
+    assert gpu_context.statuses[1][0] == 400 and gpu_context.statuses[3][0] == 422
+    for i in (0, 2, 4):
+        assert on_gpu[i]["score"] == pytest.approx(on_cpu[i]["score"], abs=5e-3)
+        assert on_gpu[i]["label"] == on_cpu[i]["label"] or abs(on_cpu[i]["score"] - on_cpu[i]["threshold"]) < 5e-3
+
+
+def test_gpu_scores_do_not_depend_on_batch_mates(gpu_handlers) -> None:
+    handler, context = gpu_handlers["gpu"]
+    alone = handler.handle([{"body": {"body": "주말에 등산 다녀왔어요"}}], context)[0]["score"]
+    together = handler.handle(
+        [{"body": {"body": "아주 길고 긴 글입니다 " * 20}}, {"body": {"body": "주말에 등산 다녀왔어요"}}], context
+    )[1]["score"]
+    assert alone == pytest.approx(together, abs=5e-3)

@@ -92,7 +92,7 @@ class Settings:
     ts_batch_size: int
     """ADS_TS_BATCH_SIZE (2): TorchServe dynamic batching, most requests per batch. Small suits CPUs:
     there batching adds little throughput, and a big batch lets one worker take every waiting
-    request while the other idles (measured: README "Serving benchmark"). On a GPU raise it (e.g. 128)."""
+    request while the other idles (measured: README "Benchmarks"). On a GPU raise it (e.g. 128)."""
     ts_max_batch_delay_ms: int
     """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
     ts_workers: int
@@ -106,7 +106,7 @@ class Settings:
     ts_padding_slack: float
     """ADS_TS_PADDING_SLACK (0.1): how much padding a forward pass may add, as a share of its real
     tokens (handlers.classifier.plan_micro_batches). Low suits CPUs, where padding costs more than
-    batching gains (measured: README "Serving benchmark"); raise it on a GPU (e.g. 3.0)."""
+    batching gains (measured: README "Benchmarks"); raise it on a GPU (e.g. 3.0)."""
     ts_cpu_threads: int
     """ADS_TS_CPU_THREADS (1; 0 = torch's default, one per core): intra-op threads of a CPU worker."""
     ts_model_api: bool

@@ -52,8 +52,12 @@ def claim_champion_if_vacant(client: MlflowClient, version: str, name: str = MOD
 
 
 def list_versions(client: MlflowClient, name: str = MODEL_NAME) -> list[ModelVersion]:
-    """All versions, newest first."""
-    versions = client.search_model_versions(f"name = '{name}'")
+    """All versions with their aliases, newest first.
+
+    MLflow's search leaves `aliases` empty, so each version is read back with get_model_version.
+    """
+    found = client.search_model_versions(f"name = '{name}'")
+    versions = [client.get_model_version(name, v.version) for v in found]
     return sorted(versions, key=lambda v: int(v.version), reverse=True)
 
 

@@ -29,7 +29,7 @@ def test_first_run_becomes_champion_second_does_not(two_runs) -> None:
     assert (first.version, second.version) == ("1", "2")
     assert first.became_champion and not second.became_champion
     assert str(registry.get_alias(client, registry.CHAMPION).version) == "1"
-    assert [str(v.version) for v in registry.list_versions(client)] == ["2", "1"]
+    assert [(str(v.version), v.aliases) for v in registry.list_versions(client)] == [("2", []), ("1", ["champion"])]
 
 
 def test_run_logs_params_metrics_inputs_and_figures(two_runs) -> None:

@@ -1,8 +1,10 @@
-"""Command line: `python -m training {train,list,champion}`.
+"""Command line: `python -m training {train,train-real,teacher-check,evaluate,promote,list}`.
 
 python -m training train --data training/data/seed_posts.csv [--backbone tiny] [--dev-data dev.csv]
 python -m training train --if-no-champion ...   # what `make run` uses: skip when a champion exists
 python -m training list                          # registered versions, aliases and dev macro-F1
+python -m training train-real --recipe tag-teacher [--confidence 0.9] [--weak-cap 3000] [--epochs 2]
+python -m training teacher-check                 # the tag-teacher's labels vs careful reading on gold_dev
 """
 
 from __future__ import annotations
@@ -56,7 +58,13 @@ def _train_real(args: argparse.Namespace) -> int:
     shared = Path(args.shared)
     try:
         config = recipe_config(
-            args.recipe, shared, cfg.cache_dir, backbone=args.backbone or cfg.backbone, epochs=args.epochs
+            args.recipe,
+            shared,
+            cfg.cache_dir,
+            confidence=args.confidence,
+            cap=args.weak_cap,
+            backbone=args.backbone or cfg.backbone,
+            epochs=args.epochs,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -66,6 +74,17 @@ def _train_real(args: argparse.Namespace) -> int:
     print(format_report(evaluate(result.version, dev, cfg)))
     if not result.became_champion:
         print(promote(result.version, dev, cfg).summary())
+    return 0
+
+
+def _teacher_check(args: argparse.Namespace) -> int:
+    from training.recipes import check_teacher
+
+    try:
+        print(check_teacher(Path(args.shared), args.confidence).summary(args.confidence))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -105,7 +124,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.recipes import DEFAULT_RECIPE, RECIPES
+    from training.recipes import CONFIDENCE, DEFAULT_RECIPE, RECIPES, TEACHER_CAP
 
     parser = argparse.ArgumentParser(
         prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,7 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--shared", default="../shared/data", help="folder with gold_train/gold_dev/ads_weak CSVs")
     tr.add_argument("--backbone", help="default: ADS_BACKBONE (e5)")
     tr.add_argument("--epochs", type=int)
+    tr.add_argument(
+        "--confidence",
+        type=float,
+        default=CONFIDENCE,
+        help="keep weak posts the filter/teacher labels with at least this probability (default: %(default)s)",
+    )
+    tr.add_argument(
+        "--weak-cap",
+        type=int,
+        default=TEACHER_CAP,
+        help="tag-teacher: at most this many teacher-labeled posts, even over hashtags (default: %(default)s)",
+    )
     tr.set_defaults(func=_train_real)
+
+    tc = sub.add_parser("teacher-check", help="how well the tag-teacher's labels agree with careful reading")
+    tc.add_argument("--shared", default="../shared/data", help="folder with gold_train.csv and gold_dev.csv")
+    tc.add_argument("--confidence", type=float, default=CONFIDENCE, help="default: %(default)s")
+    tc.set_defaults(func=_teacher_check)
 
     ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")

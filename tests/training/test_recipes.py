@@ -12,7 +12,7 @@ import pytest
 from handlers.text import model_text
 from tests.conftest import SEED_DATA
 from training.metrics import best_threshold
-from training.recipes import confident_weak_subset, recipe_config, tag_teacher_subset
+from training.recipes import check_teacher, confident_weak_subset, recipe_config, tag_teacher_subset
 
 
 def seed_rows() -> tuple[list[str], list[int]]:
@@ -31,7 +31,7 @@ def shared(tmp_path: Path) -> Path:
     folder.mkdir()
     hashtag = [1 - y if i % 5 == 0 else y for i, y in enumerate(labels)]
     tags = [("광고", "홍보")[i % 2] if h else ("후기", "내돈내산")[i % 2] for i, h in enumerate(hashtag)]
-    gold = pd.DataFrame({"text": texts, "label": labels, "source_tag": tags})
+    gold = pd.DataFrame({"text": texts, "label": labels, "weak_label": hashtag, "source_tag": tags})
     gold[:200].to_csv(folder / "gold_train.csv", index=False)
     gold[200:260].to_csv(folder / "gold_dev.csv", index=False)
     weak = pd.DataFrame({"text": texts, "label": hashtag, "source_tag": tags})[150:]
@@ -83,3 +83,14 @@ def test_threshold_ignores_a_lone_spike_of_a_small_dev_set() -> None:
     assert 0.35 <= threshold <= 0.65
     separable = best_threshold([0] * 50 + [1] * 50, list(np.linspace(0, 0.45, 50)) + list(np.linspace(0.55, 1, 50)))
     assert separable == 0.5
+
+
+def test_teacher_check_measures_agreement_on_dev_posts_with_their_hashtags(shared: Path) -> None:
+    check = check_teacher(shared, confidence=0.6)
+    dev = pd.read_csv(shared / "gold_dev.csv")
+    assert check.posts == len(dev) and 0 < check.confident <= check.posts
+    assert check.teacher_agreement >= check.hashtag_agreement, "the teacher reads the text, the hashtag alone does not"
+    assert "gold_dev" in check.summary(0.6)
+    pd.read_csv(shared / "gold_dev.csv").drop(columns="source_tag").to_csv(shared / "gold_dev.csv", index=False)
+    with pytest.raises(ValueError, match="source_tag"):
+        check_teacher(shared)

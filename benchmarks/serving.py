@@ -219,7 +219,7 @@ def roofline_rate(
 
 def run_roofline(bundle: Path, posts: list[tuple[str, str]], shape: str, precision: str, cfg: Settings) -> Row:
     """The best of: one process using every core, or one single-threaded process per core; each at
-    micro-batch 1, 4 and 16 (padding-aware, as served), on all the posts at once."""
+    micro-batch of MICRO_BATCHES (padding-aware, as served), on all the posts at once."""
     texts = [model_text(t, b) for t, b in posts]
     cores = torch.get_num_threads()
     layouts = [(1, cores), (cores, 1)] if cores > 1 else [(1, 1)]

@@ -63,6 +63,10 @@ class TrainConfig:
     truncation: str | None = None
     """head | head_tail (default: the backbone recipe's, head)."""
     patience: int | None = None
+    pretrain_data: list[str] | None = None
+    """Optional first stage: fine-tune on these `path[:weight]` specs (e.g. relabeled weak posts)
+    for `pretrain_epochs`, then on `data` (weak-label pre-training, then clean fine-tuning)."""
+    pretrain_epochs: int = 1
     run_name: str | None = None
     register: bool = True
 
@@ -211,6 +215,40 @@ def fit(
     return best[1], best[2], best[3]
 
 
+def pretrain(built: backbones.Built, config: TrainConfig, dev: PostSet) -> None:
+    """Stage one of a two-stage run: fine-tune on `config.pretrain_data` in place, metrics as `pretrain_*`."""
+    assert config.pretrain_data
+    posts = load_mixture(config.pretrain_data)
+    log.info(
+        "stage 1: %d pre-training posts (ad ratio %.2f), %d epoch(s)",
+        len(posts),
+        posts.ad_ratio,
+        config.pretrain_epochs,
+    )
+    mlflow.log_params(
+        {
+            "pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data),
+            "pretrain_size": len(posts),
+            "pretrain_epochs": config.pretrain_epochs,
+        }
+    )
+    recipe = built.recipe
+    built.recipe = replace(recipe, epochs=config.pretrain_epochs, patience=config.pretrain_epochs)
+
+    def log_stage(metrics: dict[str, float], step: int) -> None:
+        mlflow.log_metrics({f"pretrain_{k}": v for k, v in metrics.items()}, step=step)
+
+    try:
+        fit(built, posts, dev, config.seed, log_metrics=log_stage)
+    finally:
+        built.recipe = recipe
+    log.info("stage 2: fine-tuning on %s", DATA_SPEC_SEPARATOR.join(map(str, _specs(config))))
+
+
+def _specs(config: TrainConfig) -> list[str]:
+    return config.data if isinstance(config.data, list) else [str(config.data)]
+
+
 def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     built.model.save_pretrained(folder)
@@ -231,7 +269,7 @@ def train(config: TrainConfig, cfg: Settings) -> TrainResult:
 def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
     client = tracking.configure(cfg)
     seed_everything(config.seed)
-    data_specs = config.data if isinstance(config.data, list) else [str(config.data)]
+    data_specs = _specs(config)
     posts = load_mixture(data_specs)
     if config.dev_data:
         train_set, dev_set = posts, load_posts(config.dev_data)
@@ -270,6 +308,8 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
             )
             mlflow.log_input(dataset, context=context)
         started = time.perf_counter()
+        if config.pretrain_data:
+            pretrain(built, config, dev_set)
         best_epoch, _, dev_scores = fit(built, train_set, dev_set, config.seed)
         threshold = best_threshold(dev_set.labels, dev_scores)
         final = score_predictions(dev_set.labels, dev_scores, threshold)

@@ -71,8 +71,14 @@ def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) 
     assert clean.data == [str(shared / "gold_train.csv")] and clean.dev_data is None
     teacher = recipe_config("tag-teacher", shared, tmp_path / "cache")
     assert teacher.data[0] == str(shared / "gold_train.csv") and teacher.data[1].endswith("weak_teacher.csv:0.5")
+    two_stage = recipe_config("teacher-then-clean", shared, tmp_path / "cache", cap=60)
+    assert two_stage.data == [str(shared / "gold_train.csv")], "stage two reads the careful labels alone"
+    assert two_stage.pretrain_data and two_stage.pretrain_data[0].endswith("weak_teacher.csv")
+    assert two_stage.run_name == "recipe-teacher-then-clean-c0.9-cap60"
     with pytest.raises(ValueError, match="recipe"):
         recipe_config("everything", shared, tmp_path)
+    with pytest.raises(ValueError, match="confidence"):
+        recipe_config("tag-teacher", shared, tmp_path, confidence=1.2)
 
 
 def test_threshold_ignores_a_lone_spike_of_a_small_dev_set() -> None:

@@ -359,6 +359,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
                 "dev_macro_f1": f"{final.macro_f1:.4f}",
                 "threshold": f"{threshold:.4f}",
                 "train_data": DATA_SPEC_SEPARATOR.join(data_specs),
+                **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
             }.items():
                 client.set_model_version_tag(MODEL_NAME, version, key, value)
             became_champion = registry.claim_champion_if_vacant(client, version)

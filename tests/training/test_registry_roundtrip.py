@@ -102,13 +102,12 @@ def test_two_stage_run_pretrains_then_fine_tunes_and_logs_both_stages(tmp_path: 
     cfg, _ = make_settings(tmp_path)
     pre = tmp_path / "pre.csv"
     pd.read_csv(SEED_DATA)[:120].to_csv(pre, index=False)
-    config = TrainConfig(
-        data=SEED_DATA, backbone="tiny", epochs=2, pretrain_data=[str(pre)], pretrain_epochs=2, register=False
-    )
+    config = TrainConfig(data=SEED_DATA, backbone="tiny", epochs=2, pretrain_data=[str(pre)], pretrain_epochs=2)
     result = train(config, cfg)
     run = MlflowClient(tracking_uri=cfg.tracking_uri).get_run(result.run_id)
     assert run.data.params["pretrain_size"] == "120" and run.data.params["pretrain_epochs"] == "2"
     history = MlflowClient(tracking_uri=cfg.tracking_uri).get_metric_history(result.run_id, "pretrain_dev_macro_f1")
     assert [m.step for m in history] == [1, 2], "stage one logs its own epochs"
     assert len(MlflowClient(tracking_uri=cfg.tracking_uri).get_metric_history(result.run_id, "dev_macro_f1")) >= 1
-    assert result.version is None
+    tags = MlflowClient(tracking_uri=cfg.tracking_uri).get_model_version(MODEL_NAME, result.version).tags
+    assert tags["pretrain_data"] == str(pre) and tags["train_data"] == str(SEED_DATA), "the version records both stages"

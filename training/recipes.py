@@ -146,8 +146,15 @@ class TeacherCheck:
         )
 
 
+def check_confidence(confidence: float) -> None:
+    """A weak-post filter keeps posts labeled with at least this probability: it must lie in [0.5, 1)."""
+    if not 0.5 <= confidence < 1.0:
+        raise ValueError(f"confidence must be in [0.5, 1), got {confidence}")
+
+
 def check_teacher(shared: Path, confidence: float = CONFIDENCE, seed: int = 13) -> TeacherCheck:
     """Measure the teacher's labels against careful reading on gold_dev (never used to fit it)."""
+    check_confidence(confidence)
     careful, dev = cleaned_posts(shared / "gold_train.csv"), cleaned_posts(shared / "gold_dev.csv")
     if not (dev.source_tag != "").all() or dev.weak_label.isna().any():
         raise ValueError(f"{shared / 'gold_dev.csv'} needs a source_tag and a weak_label for every post")
@@ -180,8 +187,7 @@ def recipe_config(
 
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
-    if not 0.5 <= confidence < 1.0:
-        raise ValueError(f"confidence must be in [0.5, 1), got {confidence}")
+    check_confidence(confidence)
     if cap < 1:
         raise ValueError(f"the weak-post cap must be positive, got {cap}")
     missing = [n for n in ("gold_train.csv", "gold_dev.csv", "ads_weak.csv") if not (shared / n).is_file()]

@@ -97,6 +97,8 @@ def test_teacher_check_measures_agreement_on_dev_posts_with_their_hashtags(share
     assert check.posts == len(dev) and 0 < check.confident <= check.posts
     assert check.teacher_agreement >= check.hashtag_agreement, "the teacher reads the text, the hashtag alone does not"
     assert "gold_dev" in check.summary(0.6)
+    with pytest.raises(ValueError, match="confidence"):
+        check_teacher(shared, confidence=1.0)
     pd.read_csv(shared / "gold_dev.csv").drop(columns="source_tag").to_csv(shared / "gold_dev.csv", index=False)
     with pytest.raises(ValueError, match="source_tag"):
         check_teacher(shared)

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, BatchEncoding
 
+from handlers.lexical import blend, lexical_scores, load_lexical
 from handlers.text import PREPROCESSING_VERSION, model_text
 from handlers.tokenization import load_tokenizer
 
@@ -133,6 +134,9 @@ class BundleMeta:
     cpu_precision: str = "fp32"
     """What serving runs on CPU: `fp32`, or `int8` (dynamic quantization of the Linear layers), set
     at export when the version's evaluation showed int8 within 1 macro-F1 point of fp32."""
+    lexical_weight: float = 0.0
+    """Share of the ad score that comes from the bundle's lexical component (handlers.lexical);
+    0 means the transformer alone and no lexical file."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -197,6 +201,7 @@ class AdClassifier:
         elif self.meta.cpu_precision == "int8":
             self.model = quantize_int8(self.model)
             self.precision = "int8"
+        self.lexical = load_lexical(self.bundle_dir) if self.meta.lexical_weight > 0 else None
 
     @property
     def model_id(self) -> str:
@@ -205,9 +210,22 @@ class AdClassifier:
     def _to_device(self, batch: BatchEncoding) -> dict[str, torch.Tensor]:
         return {key: value.to(self.device) for key, value in batch.items()}
 
-    @torch.inference_mode()
     def score_batch(self, texts: list[str]) -> ScoredBatch:
-        """Ad probability for each already-cleaned text (see handlers.text.model_text).
+        """Ad score for each already-cleaned text (see handlers.text.model_text).
+
+        The transformer's probability, blended with the lexical component's when the bundle has one.
+        """
+        if not texts:
+            return ScoredBatch([], 0)
+        scored = self.model_scores(texts)
+        if self.lexical is None:
+            return scored
+        lexical = lexical_scores(self.lexical, texts)
+        return ScoredBatch(blend(scored.scores, lexical, self.meta.lexical_weight).tolist(), scored.tokens)
+
+    @torch.inference_mode()
+    def model_scores(self, texts: list[str]) -> ScoredBatch:
+        """The transformer's ad probability for each already-cleaned text, without any blend.
 
         The texts are tokenized once, then run in padding-aware micro-batches (plan_micro_batches).
         """

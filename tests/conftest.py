@@ -95,6 +95,28 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_bundle(built, BundleMeta(threshold=0.5, max_length=128, backbone="tiny", model_version="1"), folder)
 
 
+BLEND_WEIGHT = 0.3
+
+
+@pytest.fixture(scope="session")
+def blended_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bundle plus a lexical component fitted on the seed set, blended in at BLEND_WEIGHT."""
+    import json
+    import shutil
+
+    from handlers.classifier import BUNDLE_META_FILE
+    from handlers.lexical import lexical_pipeline, save_lexical
+    from training.data import load_posts
+
+    folder = tmp_path_factory.mktemp("blended") / "bundle"
+    shutil.copytree(tiny_bundle, folder)
+    posts = load_posts(SEED_DATA)
+    save_lexical(lexical_pipeline().fit(posts.texts, posts.labels), folder)
+    meta = json.loads((folder / BUNDLE_META_FILE).read_text(encoding="utf-8"))
+    (folder / BUNDLE_META_FILE).write_text(json.dumps({**meta, "lexical_weight": BLEND_WEIGHT}), encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def live_torchserve(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A real TorchServe on free loopback ports serving the tiny bundle as version 1."""

@@ -4,6 +4,7 @@ python -m training train --data training/data/seed_posts.csv [--backbone tiny] [
 python -m training train --if-no-champion ...   # what `make run` uses: skip when a champion exists
 python -m training list                          # registered versions, aliases and dev macro-F1
 python -m training train-real --recipe tag-teacher [--confidence 0.9] [--weak-cap 3000] [--epochs 2]
+python -m training train-real --no-lexical-blend # the transformer's score alone (no character n-gram blend)
 python -m training teacher-check                 # the tag-teacher's labels vs careful reading on gold_dev
 """
 
@@ -37,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         truncation=args.truncation,
+        lexical_blend=args.lexical_blend,
         run_name=args.run_name,
     )
     result = train(config, cfg)
@@ -65,6 +67,7 @@ def _train_real(args: argparse.Namespace) -> int:
             cap=args.weak_cap,
             backbone=args.backbone or cfg.backbone,
             epochs=args.epochs,
+            lexical_blend=args.lexical_blend,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -124,7 +127,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.recipes import CONFIDENCE, DEFAULT_RECIPE, RECIPES, TEACHER_CAP
+    from training.recipes import CONFIDENCE, DEFAULT_RECIPE, LEXICAL_BLEND, RECIPES, TEACHER_CAP
 
     parser = argparse.ArgumentParser(
         prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--max-length", type=int)
     t.add_argument("--truncation", choices=["head", "head_tail"], help="how long posts are cut (default: head)")
+    t.add_argument("--lexical-blend", action="store_true", help="blend in a lexical component (handlers.lexical)")
     t.add_argument("--run-name")
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
@@ -165,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=TEACHER_CAP,
         help="tag-teacher: at most this many teacher-labeled posts, even over hashtags (default: %(default)s)",
+    )
+    tr.add_argument(
+        "--lexical-blend",
+        action=argparse.BooleanOptionalAction,
+        default=LEXICAL_BLEND,
+        help="blend a character n-gram component into the score, weight chosen on dev (default: %(default)s)",
     )
     tr.set_defaults(func=_train_real)
 

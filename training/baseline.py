@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from handlers.lexical import CHAR_NGRAMS, balanced_logistic_regression
 from training.data import PostSet
 
 
 def tfidf_features() -> TfidfVectorizer:
     """Character 1-4-grams within word boundaries, sublinear term frequency."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, max_features=300_000)
-
-
-def balanced_logistic_regression(seed: int = 13) -> LogisticRegression:
-    return LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0, random_state=seed)
+    return TfidfVectorizer(**CHAR_NGRAMS, sublinear_tf=True, min_df=1, max_features=300_000)
 
 
 def fit_tfidf_baseline(train: PostSet, seed: int = 13) -> Pipeline:

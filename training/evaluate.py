@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mlflow
 
-from handlers.classifier import AdClassifier
+from handlers.classifier import AdClassifier, BundleMeta
 from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, Settings
 from training import plots, registry, tracking
@@ -40,6 +40,8 @@ class EvalReport:
     run_id: str
     int8: Scores | None = None
     truncation: str = "head"
+    transformer: Scores | None = None
+    """A blending version's transformer alone (fp32, same threshold): what the lexical part adds."""
 
     @property
     def cpu_precision(self) -> str:
@@ -49,12 +51,15 @@ class EvalReport:
 
 
 def score_bundle(
-    bundle: Path, posts: PostSet, precision: str | None = None, truncation: str | None = None
+    bundle: Path, posts: PostSet, precision: str | None = None, truncation: str | None = None, blend: bool = True
 ) -> tuple[list[float], float, str]:
-    """Ad scores through the serving inference path; returns scores, threshold and the truncation used."""
+    """Ad scores through the serving inference path; returns scores, threshold and the truncation used.
+
+    `blend=False` scores with the transformer alone even when the bundle blends a lexical component.
+    """
     classifier = AdClassifier(bundle, precision=precision, truncation=truncation)
     started = time.perf_counter()
-    scores = classifier.score_texts(posts.texts)
+    scores = classifier.score_texts(posts.texts) if blend else classifier.model_scores(posts.texts).scores
     log.info(
         "%s %s: %d posts in %.1fs", classifier.model_id, classifier.precision, len(posts), time.perf_counter() - started
     )
@@ -107,7 +112,10 @@ def evaluate(
         bundle = registry.download_bundle(version, Path(tmp))
         scores, threshold, used_truncation = score_bundle(bundle, posts, "fp32", truncation)
         int8_scores = score_bundle(bundle, posts, "int8", truncation)[0] if int8 else None
+        blends = BundleMeta.read(bundle).lexical_weight > 0
+        alone = score_bundle(bundle, posts, "fp32", truncation, blend=False)[0] if blends else None
     result = score_predictions(posts.labels, scores, threshold)
+    transformer = score_predictions(posts.labels, alone, threshold) if alone else None
     int8_result = score_predictions(posts.labels, int8_scores, threshold) if int8_scores else None
     base_train = baseline_training_data(client, version, baseline_data)
     base = score_predictions(posts.labels, baseline_scores(base_train, posts), 0.5) if base_train else None
@@ -129,13 +137,17 @@ def evaluate(
         mlflow.log_metrics({**result.as_metrics("eval_"), "threshold": threshold, "eval_size": len(posts)})
         if base:
             mlflow.log_metrics(base.as_metrics("baseline_"))
+        if transformer:
+            mlflow.log_metrics(transformer.as_metrics("transformer_only_"))
         if int8_result:
             mlflow.log_metrics(
                 {**int8_result.as_metrics("int8_"), "int8_macro_f1_delta": result.macro_f1 - int8_result.macro_f1}
             )
         plots.log_evaluation_artifacts(posts.labels, scores, threshold, prefix="eval")
         mlflow.log_dict({**distribution(scores, threshold), "confusion": result.confusion}, REFERENCE_ARTIFACT)
-    report = EvalReport(version, str(data), threshold, result, base, run.info.run_id, int8_result, used_truncation)
+    report = EvalReport(
+        version, str(data), threshold, result, base, run.info.run_id, int8_result, used_truncation, transformer
+    )
     if truncation is None:  # what-if runs leave the version's tags alone
         client.set_model_version_tag(MODEL_NAME, version, f"eval_macro_f1.{posts.digest}", f"{result.macro_f1:.4f}")
         client.set_model_version_tag(MODEL_NAME, version, "last_evaluation_run", run.info.run_id)
@@ -148,6 +160,7 @@ def format_report(report: EvalReport) -> str:
     rows = (
         [("model v" + report.version, report.model)]
         + ([("  int8 variant", report.int8)] if report.int8 else [])
+        + ([("  no lexical", report.transformer)] if report.transformer else [])
         + ([("tf-idf baseline", report.baseline)] if report.baseline else [])
     )
     lines = [

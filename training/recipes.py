@@ -36,8 +36,9 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from handlers.lexical import balanced_logistic_regression
 from handlers.text import EmptyTextError, TextTooLongError, model_text
-from training.baseline import balanced_logistic_regression, fit_tfidf_baseline, tfidf_features
+from training.baseline import fit_tfidf_baseline, tfidf_features
 from training.data import PostSet, parse_label
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ DEFAULT_RECIPE = "confident-weak"
 CONFIDENCE = 0.9
 WEAK_WEIGHT = 0.5
 TEACHER_CAP = 3000
+LEXICAL_BLEND = True
+"""Recipes blend a lexical component into the transformer's score (training.blend) unless told not to."""
 
 
 def cleaned_posts(path: Path, exclude: set[str] | None = None) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 The loop: class-weighted (and optionally sample-weighted) cross-entropy, AdamW with linear warmup
 and decay, length-padded batches, evaluation on the dev set after every epoch, early stopping on
-dev macro-F1, the best epoch's weights kept, and the decision threshold tuned on dev.
+dev macro-F1, the best epoch's weights kept, optionally a lexical component blended in (weight
+chosen on dev, training.blend), and the decision threshold tuned on dev.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ import mlflow
 import numpy as np
 import torch
 from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
 from transformers import get_linear_schedule_with_warmup
 
 from handlers.classifier import BundleMeta, encode_texts
+from handlers.lexical import save_lexical
 from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
+from training.blend import fit_blend
 from training.data import PostSet, concat, load_mixture, load_posts, split_train_dev
 from training.metrics import Scores, best_threshold, score_predictions
 
@@ -43,6 +47,8 @@ PIP_REQUIREMENTS = [
     "tokenizers==0.23.3",
     "sentencepiece==0.2.3",
     "mlflow==3.17.2",
+    "scikit-learn==1.9.1",
+    "skops==0.16.0",
     "pandas",
 ]
 
@@ -67,6 +73,9 @@ class TrainConfig:
     """Optional first stage: fine-tune on these `path[:weight]` specs (e.g. relabeled weak posts)
     for `pretrain_epochs`, then on `data` (weak-label pre-training, then clean fine-tuning)."""
     pretrain_epochs: int = 1
+    lexical_blend: bool = False
+    """Fit a lexical component (handlers.lexical) on the same posts and blend it in, with the weight
+    chosen on dev (training.blend); a weight of 0 leaves the transformer alone."""
     run_name: str | None = None
     register: bool = True
 
@@ -249,10 +258,15 @@ def _specs(config: TrainConfig) -> list[str]:
     return config.data if isinstance(config.data, list) else [str(config.data)]
 
 
-def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path) -> Path:
+def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path, lexical: Pipeline | None = None) -> Path:
+    """Write model, tokenizer, classifier.json and, when meta blends one in, the lexical component."""
+    if (meta.lexical_weight > 0) != (lexical is not None):
+        raise ValueError("a lexical component goes with a positive lexical_weight, and only with one")
     folder.mkdir(parents=True, exist_ok=True)
     built.model.save_pretrained(folder)
     built.tokenizer.save_pretrained(folder)
+    if lexical is not None:
+        save_lexical(lexical, folder)
     meta.write(folder)
     return folder
 
@@ -300,6 +314,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
                 "dev_size": len(dev_set),
                 "data": DATA_SPEC_SEPARATOR.join(data_specs),
                 "parameters": sum(p.numel() for p in built.model.parameters()),
+                "lexical_blend": config.lexical_blend,
             }
         )
         for part, context in ((train_set, "training"), (dev_set, "validation")):
@@ -311,12 +326,26 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         if config.pretrain_data:
             pretrain(built, config, dev_set)
         best_epoch, _, dev_scores = fit(built, train_set, dev_set, config.seed)
+        lexical, lexical_weight = None, 0.0
+        if config.lexical_blend:
+            alone = score_predictions(dev_set.labels, dev_scores, best_threshold(dev_set.labels, dev_scores))
+            mixed = fit_blend(train_set, dev_set, dev_scores, config.seed)
+            mlflow.log_metrics(
+                {
+                    "transformer_dev_macro_f1": alone.macro_f1,
+                    "transformer_dev_log_loss": mixed.dev_log_loss[0.0],
+                    "blend_dev_log_loss": mixed.dev_log_loss[mixed.weight],
+                }
+            )
+            if mixed.weight > 0:
+                lexical, lexical_weight, dev_scores = mixed.pipeline, mixed.weight, mixed.dev_scores
         threshold = best_threshold(dev_set.labels, dev_scores)
         final = score_predictions(dev_set.labels, dev_scores, threshold)
         mlflow.log_metrics(
             {
                 **final.as_metrics("best_dev_"),
                 "threshold": threshold,
+                "lexical_weight": lexical_weight,
                 "best_epoch": best_epoch,
                 "train_seconds": time.perf_counter() - started,
             }
@@ -330,10 +359,11 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
             truncation=built.recipe.truncation,
             backbone=config.backbone,
             model_name=MODEL_NAME,
+            lexical_weight=lexical_weight,
         )
         version = None
         with tempfile.TemporaryDirectory() as tmp:
-            bundle = save_bundle(built, meta, Path(tmp) / "bundle")
+            bundle = save_bundle(built, meta, Path(tmp) / "bundle", lexical)
             example = {"title": ["오늘 날씨 좋네요"], "body": ["산책 다녀왔어요"]}
             import pandas as pd
 
@@ -358,6 +388,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
                 "preprocessing_version": PREPROCESSING_VERSION,
                 "dev_macro_f1": f"{final.macro_f1:.4f}",
                 "threshold": f"{threshold:.4f}",
+                "lexical_weight": f"{lexical_weight:g}",
                 "train_data": DATA_SPEC_SEPARATOR.join(data_specs),
                 **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
             }.items():

@@ -1,7 +1,8 @@
 """`make deploy`'s switch between model versions, under load, on a real TorchServe.
 
-Two archives of the same tiny bundle stamped as versions 1 and 2 stand for the old and the new
-champion (what the registry resolves is covered by tests/training).
+Archives of the tiny bundle stamped as versions 1 and 2 stand for the old and the new champion
+(what the registry resolves is covered by tests/training); in the API rollout the new one blends a
+lexical component in, as `make train-real` versions do.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 import pytest
 import requests
 
+from handlers.classifier import AdClassifier
 from serving import torchserve
 from serving.export import export_bundle
 from serving.rollout import served_versions, switch
@@ -50,9 +52,9 @@ def hammer(cfg, stop: threading.Event, seen: Counter, failures: list, workers: i
     return threads
 
 
-def test_api_rollout_switches_versions_without_a_failed_request(tiny_bundle, tmp_path) -> None:
+def test_api_rollout_switches_versions_without_a_failed_request(tiny_bundle, blended_bundle, tmp_path) -> None:
     cfg, _ = make_settings(tmp_path, ADS_TS_MODEL_API="true")
-    old, new = export_bundle(tiny_bundle, "1", cfg), export_bundle(tiny_bundle, "2", cfg)
+    old, new = export_bundle(tiny_bundle, "1", cfg), export_bundle(blended_bundle, "2", cfg)
     torchserve.start(cfg, old.file_name)
     try:
         stop, seen, failures = threading.Event(), Counter(), []
@@ -68,6 +70,15 @@ def test_api_rollout_switches_versions_without_a_failed_request(tiny_bundle, tmp
         assert seen["ad-classifier/1"] > 0 and seen["ad-classifier/2"] > 0, seen
         assert served_versions(cfg, torchserve.Keys.read(cfg.key_file)) == ["2"]
         assert switch(cfg, new).mode == "unchanged"
+        post = {"title": "신상 입고", "body": "주문 문의는 디엠 주세요 010-1234-5678"}
+        served = requests.post(
+            f"{cfg.inference_url}/predictions/ad-classifier",
+            json=post,
+            headers={"Authorization": f"Bearer {torchserve.Keys.read(cfg.key_file).inference}"},
+            timeout=30,
+        ).json()
+        expected = AdClassifier(blended_bundle).predict_posts([(post["title"], post["body"])])[0]
+        assert served["score"] == pytest.approx(expected.score, abs=1e-4), "TorchServe serves the blended score"
     finally:
         torchserve.stop(cfg)
 

@@ -110,3 +110,17 @@ def test_bad_model_references_are_explained(store, ref: str) -> None:
     cfg, *_ = store
     with pytest.raises(ValueError, match="expected models:/"):
         registry.resolve_version(tracking.configure(cfg), ref)
+
+
+def test_a_blending_version_is_also_reported_without_its_lexical_part(store) -> None:
+    cfg, _, _, eval_csv = store
+    blended = train(
+        TrainConfig(data=SEED_DATA, backbone="tiny", epochs=2, seed=3, lexical_blend=True, run_name="blended"), cfg
+    )
+    report = evaluate(blended.version, eval_csv, cfg, int8=False)
+    assert report.transformer is not None and "no lexical" in format_report(report)
+    metrics = MlflowClient(tracking_uri=cfg.tracking_uri).get_run(report.run_id).data.metrics
+    assert metrics["transformer_only_macro_f1"] == pytest.approx(report.transformer.macro_f1)
+    assert report.model.ece != pytest.approx(report.transformer.ece), "the lexical part changes the scores"
+    plain = evaluate("champion", eval_csv, cfg, int8=False)
+    assert plain.transformer is None and "no lexical" not in format_report(plain)

@@ -19,7 +19,9 @@ from training.train import TrainConfig, train
 def two_runs(tmp_path_factory: pytest.TempPathFactory):
     cfg, _ = make_settings(tmp_path_factory.mktemp("registry"))
     first = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=3, run_name="first"), cfg)
-    second = train(TrainConfig(data=SEED_DATA, backbone="tiny", epochs=2, seed=3, run_name="second"), cfg)
+    second = train(
+        TrainConfig(data=SEED_DATA, backbone="tiny", epochs=2, seed=3, run_name="second", lexical_blend=True), cfg
+    )
     return cfg, first, second
 
 
@@ -111,3 +113,28 @@ def test_two_stage_run_pretrains_then_fine_tunes_and_logs_both_stages(tmp_path: 
     assert len(MlflowClient(tracking_uri=cfg.tracking_uri).get_metric_history(result.run_id, "dev_macro_f1")) >= 1
     tags = MlflowClient(tracking_uri=cfg.tracking_uri).get_model_version(MODEL_NAME, result.version).tags
     assert tags["pretrain_data"] == str(pre) and tags["train_data"] == str(SEED_DATA), "the version records both stages"
+
+
+def test_a_blended_version_carries_its_lexical_component_to_serving(two_runs, tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from handlers.lexical import LEXICAL_FILE
+    from serving.export import export_model
+
+    cfg, first, second = two_runs
+    client = tracking.configure(cfg)
+    run = client.get_run(second.run_id)
+    weight = run.data.metrics["lexical_weight"]
+    assert (
+        run.data.params["lexical_blend"] == "True"
+        and client.get_run(first.run_id).data.params["lexical_blend"] == "False"
+    )
+    assert weight > 0, "two epochs of a tiny model on the seed set leave room for the character n-grams"
+    assert run.data.metrics["blend_dev_log_loss"] < run.data.metrics["transformer_dev_log_loss"]
+    assert float(client.get_model_version(MODEL_NAME, second.version).tags["lexical_weight"]) == weight
+    with zipfile.ZipFile(export_model(second.version, cfg, export_dir=tmp_path).path) as mar:
+        assert json.loads(mar.read("bundle/classifier.json"))["lexical_weight"] == weight
+        assert f"bundle/{LEXICAL_FILE}" in mar.namelist()
+    with zipfile.ZipFile(export_model(first.version, cfg, export_dir=tmp_path / "plain").path) as mar:
+        assert f"bundle/{LEXICAL_FILE}" not in mar.namelist()

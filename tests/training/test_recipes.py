@@ -71,6 +71,8 @@ def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) 
     assert clean.data == [str(shared / "gold_train.csv")] and clean.dev_data is None
     teacher = recipe_config("tag-teacher", shared, tmp_path / "cache")
     assert teacher.data[0] == str(shared / "gold_train.csv") and teacher.data[1].endswith("weak_teacher.csv:0.5")
+    assert (teacher.epochs, clean.epochs) == (2, None), "weak recipes default to two epochs, clean to the backbone's"
+    assert recipe_config("tag-teacher", shared, tmp_path / "cache", epochs=3).epochs == 3
     assert recipe_config("tag-teacher", shared, tmp_path / "cache", lexical_blend=True).lexical_blend
     two_stage = recipe_config("teacher-then-clean", shared, tmp_path / "cache", cap=60)
     assert two_stage.data == [str(shared / "gold_train.csv")], "stage two reads the careful labels alone"

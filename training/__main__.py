@@ -68,6 +68,7 @@ def _train_real(args: argparse.Namespace) -> int:
             backbone=args.backbone or cfg.backbone,
             epochs=args.epochs,
             lexical_blend=args.lexical_blend,
+            seed=args.seed,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--shared", default="../shared/data", help="folder with gold_train/gold_dev/ads_weak CSVs")
     tr.add_argument("--backbone", help="default: ADS_BACKBONE (e5)")
     tr.add_argument("--epochs", type=int)
+    tr.add_argument(
+        "--seed", type=int, default=13, help="initialisation, shuffling and dev split (default: %(default)s)"
+    )
     tr.add_argument(
         "--confidence",
         type=float,

@@ -213,4 +213,5 @@ def recipe_config(
         overrides["epochs"] = RECIPE_EPOCHS[recipe]
     name = f"recipe-{recipe}" + (f"-c{confidence:g}" if recipe != "clean" else "")
     name += f"-cap{cap}" if recipe in ("tag-teacher", "teacher-then-clean") else ""
+    name += f"-seed{overrides['seed']}" if overrides.get("seed", TrainConfig.seed) != TrainConfig.seed else ""
     return TrainConfig(data=data, run_name=name, **overrides)

@@ -73,6 +73,9 @@ def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) 
     assert teacher.data[0] == str(shared / "gold_train.csv") and teacher.data[1].endswith("weak_teacher.csv:0.5")
     assert (teacher.epochs, clean.epochs) == (2, None), "weak recipes default to two epochs, clean to the backbone's"
     assert recipe_config("tag-teacher", shared, tmp_path / "cache", epochs=3).epochs == 3
+    reseeded = recipe_config("tag-teacher", shared, tmp_path / "cache", seed=7)
+    assert reseeded.seed == 7 and reseeded.run_name == "recipe-tag-teacher-c0.9-cap3000-seed7"
+    assert teacher.run_name == "recipe-tag-teacher-c0.9-cap3000"
     assert recipe_config("tag-teacher", shared, tmp_path / "cache", lexical_blend=True).lexical_blend
     two_stage = recipe_config("teacher-then-clean", shared, tmp_path / "cache", cap=60)
     assert two_stage.data == [str(shared / "gold_train.csv")], "stage two reads the careful labels alone"

@@ -69,6 +69,8 @@ def _train_real(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             lexical_blend=args.lexical_blend,
             seed=args.seed,
+            max_length=args.max_length,
+            truncation=args.truncation,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -173,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=TEACHER_CAP,
         help="tag-teacher: at most this many teacher-labeled posts, even over hashtags (default: %(default)s)",
+    )
+    tr.add_argument("--max-length", type=int, help="tokens per post (default: the backbone's, 256)")
+    tr.add_argument(
+        "--truncation", choices=["head", "head_tail"], help="how long posts are cut (default: the backbone's, head)"
     )
     tr.add_argument(
         "--lexical-blend",

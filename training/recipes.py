@@ -214,4 +214,6 @@ def recipe_config(
     name = f"recipe-{recipe}" + (f"-c{confidence:g}" if recipe != "clean" else "")
     name += f"-cap{cap}" if recipe in ("tag-teacher", "teacher-then-clean") else ""
     name += f"-seed{overrides['seed']}" if overrides.get("seed", TrainConfig.seed) != TrainConfig.seed else ""
+    name += f"-len{overrides['max_length']}" if overrides.get("max_length") else ""
+    name += f"-{overrides['truncation']}" if overrides.get("truncation") else ""
     return TrainConfig(data=data, run_name=name, **overrides)

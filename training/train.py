@@ -101,6 +101,15 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.inference_mode()
+def check_max_length(built: backbones.Built) -> None:
+    """Refuse a max_length the backbone cannot read (its position embeddings end there)."""
+    limit = built.model.config.max_position_embeddings
+    if 0 < built.tokenizer.model_max_length < limit:
+        limit = built.tokenizer.model_max_length
+    if not 8 <= built.recipe.max_length <= limit:
+        raise ValueError(f"max_length must be between 8 and {limit} for this backbone, got {built.recipe.max_length}")
+
+
 def predict_scores(
     model, tokenizer, texts: list[str], max_length: int, truncation: str = "head", batch_size: int = 32
 ) -> list[float]:
@@ -303,6 +312,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         k: getattr(config, k) for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience", "truncation")
     }
     built.recipe = replace(built.recipe, **{k: v for k, v in overrides.items() if v is not None})
+    check_max_length(built)
     with mlflow.start_run(run_name=config.run_name) as run:
         mlflow.log_params(
             {

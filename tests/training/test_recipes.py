@@ -76,6 +76,9 @@ def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) 
     reseeded = recipe_config("tag-teacher", shared, tmp_path / "cache", seed=7)
     assert reseeded.seed == 7 and reseeded.run_name == "recipe-tag-teacher-c0.9-cap3000-seed7"
     assert teacher.run_name == "recipe-tag-teacher-c0.9-cap3000"
+    longer = recipe_config("tag-teacher", shared, tmp_path / "cache", max_length=384, truncation="head_tail")
+    assert (longer.max_length, longer.truncation) == (384, "head_tail")
+    assert longer.run_name == "recipe-tag-teacher-c0.9-cap3000-len384-head_tail"
     assert recipe_config("tag-teacher", shared, tmp_path / "cache", lexical_blend=True).lexical_blend
     two_stage = recipe_config("teacher-then-clean", shared, tmp_path / "cache", cap=60)
     assert two_stage.data == [str(shared / "gold_train.csv")], "stage two reads the careful labels alone"

@@ -51,7 +51,9 @@ def token_ids(tokenizer, texts: list[str], max_length: int, truncation: str = "h
     budget = max_length - len(prefix) - len(suffix)
     head = int(budget * HEAD_SHARE)
     ids = []
-    for pieces in tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]:
+    # The whole post is tokenized on purpose (it is cut below): verbose=False silences the
+    # tokenizer's "longer than the maximum" warning, which does not apply here.
+    for pieces in tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]:
         if len(pieces) > budget:
             pieces = pieces[:head] + pieces[len(pieces) - (budget - head) :]
         ids.append(prefix + pieces + suffix)

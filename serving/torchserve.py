@@ -26,6 +26,8 @@ from stack.settings import MODEL_NAME, Settings
 log = logging.getLogger(__name__)
 
 PID_FILE = ".model_server.pid"
+LOG_CONFIG = Path(__file__).with_name("log4j2.xml")
+"""The frontend's logging: each line once, no per-request chatter (see the file's header)."""
 
 
 class TorchServeError(RuntimeError):
@@ -117,6 +119,8 @@ def start(cfg: Settings, archive: str, timeout_s: float = 180) -> Keys:
         "--ncs",
         "--ts-config",
         str(config),
+        "--log-config",
+        str(LOG_CONFIG),
         "--model-store",
         str(cfg.model_store.resolve()),
         "--models",

@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import psutil
 import pytest
@@ -137,6 +138,27 @@ def test_prometheus_metrics_endpoint(live_torchserve, keys) -> None:
     assert "ts_inference_requests_total" in text
     for family in ("AdRequestLatencyMs_bucket", "AdBatchTokens_sum", "AdPredictions{"):
         assert family in text, family
+
+
+def test_frontend_logs_each_request_once(live_torchserve, keys) -> None:
+    """serving/log4j2.xml: one access-log line per request; ts_log.log neither repeats lines nor logs
+    per-request chatter (the jar's own config wrote each frontend line twice, plus DEBUG per request)."""
+    logs = live_torchserve.torchserve_dir / "logs"
+    marker = f"/predictions/{MODEL_NAME}"
+    before = (logs / "access_log.log").read_text(encoding="utf-8").count(marker)
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(
+            pool.map(lambda i: predict(live_torchserve, {"body": f"로그 확인 {i}"}, keys.inference), range(24))
+        )
+    assert all(r.status_code == 200 for r in responses)
+    time.sleep(1)  # the frontend writes its lines after answering
+    assert (logs / "access_log.log").read_text(encoding="utf-8").count(marker) - before == 24
+    ts_log = (logs / "ts_log.log").read_text(encoding="utf-8").splitlines()
+    assert ts_log, "the frontend log is written"
+    assert not [line for line in ts_log if "[DEBUG]" in line or "Sending response for jobId" in line]
+    assert not [line for line in ts_log if "result=[METRICS]" in line], "metrics are on :8082, not echoed"
+    repeated = [a for a, b in pairwise(ts_log) if a == b]
+    assert not repeated, repeated[:3]
 
 
 def test_default_cpu_layout_and_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:

@@ -100,7 +100,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-@torch.inference_mode()
 def check_max_length(built: backbones.Built) -> None:
     """Refuse a max_length the backbone cannot read (its position embeddings end there)."""
     limit = built.model.config.max_position_embeddings
@@ -110,6 +109,7 @@ def check_max_length(built: backbones.Built) -> None:
         raise ValueError(f"max_length must be between 8 and {limit} for this backbone, got {built.recipe.max_length}")
 
 
+@torch.inference_mode()
 def predict_scores(
     model, tokenizer, texts: list[str], max_length: int, truncation: str = "head", batch_size: int = 32
 ) -> list[float]:

@@ -90,11 +90,14 @@ class Settings:
     """ADS_TS_TOKEN_EXPIRATION_MIN (1440): lifetime of TorchServe's inference/management keys.
     The board refreshes an expired key through TorchServe's token API, so any value works."""
     ts_batch_size: int
-    """ADS_TS_BATCH_SIZE (2): TorchServe dynamic batching, most requests per batch. Small suits CPUs:
-    there batching adds little throughput, and a big batch lets one worker take every waiting
-    request while the other idles (measured: README "Benchmarks"). On a GPU raise it (e.g. 128)."""
+    """ADS_TS_BATCH_SIZE (4): TorchServe dynamic batching, most requests per batch. On CPU a few
+    waiting requests let the handler run posts of similar length together (handlers.classifier
+    .plan_micro_batches), which costs less per post than one at a time; with a short window
+    (below) an idle worker takes a lone request at once, so batches form only under load
+    (measured: README "Benchmarks"). On a GPU raise it (e.g. 128)."""
     ts_max_batch_delay_ms: int
-    """ADS_TS_MAX_BATCH_DELAY_MS (20): how long TorchServe waits to fill a batch."""
+    """ADS_TS_MAX_BATCH_DELAY_MS (2): how long TorchServe waits to fill a batch. A long window holds
+    a lone request for batch-mates and lets one worker take requests other workers could run."""
     ts_workers: int
     """ADS_TS_WORKERS (3): worker processes per model. On CPU, single-threaded workers, one more than
     the cores: on the 2-core development machine 2 single-threaded workers serve 4% (fp32) to 26%
@@ -158,8 +161,8 @@ class Settings:
             ts_client_host=env.get("ADS_TS_CLIENT_HOST") or _reachable(env.get("ADS_HOST", "127.0.0.1")),
             ts_inference_key=env.get("ADS_TS_INFERENCE_KEY") or None,
             ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
-            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 2),
-            ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 20),
+            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 4),
+            ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 2),
             ts_workers=_int(env, "ADS_TS_WORKERS", 3),
             ts_micro_batch=_int(env, "ADS_TS_MICRO_BATCH", 16),
             ts_padding_slack=float(env.get("ADS_TS_PADDING_SLACK", "0.1")),

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import requests
 import torch
 
@@ -271,7 +272,51 @@ def _post(session: requests.Session, url: str, key: str, post: tuple[str, str]) 
     return time.perf_counter() - t0, ok
 
 
-def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: int, shape: str, precision: str) -> Row:
+class CpuMeter:
+    """Where the CPU goes during a TorchServe run: its frontend (the JVM), its workers (the JVM's
+    child processes) and this process (the load generator, which shares the machine), plus how busy
+    the cores were. Workers restarted during a run lose their CPU time from the count."""
+
+    def __init__(self, jvm_pid: int):
+        self.jvm = psutil.Process(jvm_pid)
+        self.me = psutil.Process()
+
+    def _snapshot(self) -> tuple:
+        """(JVM CPU s, {worker pid: CPU s}, this process's CPU s, the machine's cpu_times)."""
+        busy = lambda p: sum(p.cpu_times()[:2])  # noqa: E731  own user + system, not children's
+        workers = {}
+        for child in self.jvm.children(recursive=True):
+            try:
+                workers[child.pid] = busy(child)
+            except psutil.NoSuchProcess:
+                continue
+        return busy(self.jvm), workers, busy(self.me), psutil.cpu_times()
+
+    def start(self) -> None:
+        self.before, self.started = self._snapshot(), time.perf_counter()
+
+    def per_post(self, posts: int) -> str:
+        """CPU ms per post since `start`, by part, and the cores' busy share: a note for the row."""
+        (jvm0, workers0, me0, sys0), (jvm1, workers1, me1, sys1) = self.before, self._snapshot()
+        elapsed = time.perf_counter() - self.started
+        workers = sum(t - workers0[pid] for pid, t in workers1.items() if pid in workers0)
+        idle = (sys1.idle - sys0.idle) / (elapsed * psutil.cpu_count())
+        ms = lambda seconds: 1000 * seconds / max(posts, 1)  # noqa: E731
+        return (
+            f"CPU ms/post: workers {ms(workers):.1f}, frontend {ms(jvm1 - jvm0):.1f}, "
+            f"load generator {ms(me1 - me0):.1f}; cores {1 - idle:.0%} busy"
+        )
+
+
+def closed_loop(
+    url: str,
+    key: str,
+    posts: list[tuple[str, str]],
+    concurrency: int,
+    shape: str,
+    precision: str,
+    meter: CpuMeter | None = None,
+) -> Row:
     local = threading.local()
 
     def call(post):
@@ -280,9 +325,11 @@ def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: i
         return _post(local.session, url, key, post)
 
     with ThreadPoolExecutor(concurrency) as pool:
-        started, cpu = time.perf_counter(), time.process_time()
+        if meter:
+            meter.start()
+        started = time.perf_counter()
         results = list(pool.map(call, posts))
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        elapsed = time.perf_counter() - started
     latencies = [lat for lat, ok in results if ok]
     errors = sum(not ok for _, ok in results)
     return Row(
@@ -292,7 +339,7 @@ def closed_loop(url: str, key: str, posts: list[tuple[str, str]], concurrency: i
         len(latencies) / elapsed,
         *percentiles(latencies),
         errors=errors,
-        note=f"{len(posts)} requests; load generator used {cpu / elapsed:.0%} of a core",
+        note=f"{len(posts)} requests" + (f"; {meter.per_post(len(posts))}" if meter else ""),
         latencies=latencies,
     )
 
@@ -354,8 +401,10 @@ def run_torchserve(
         key = torchserve.Keys.read(ts_cfg.key_file).inference
         url = f"{ts_cfg.inference_url}/predictions/ad-classifier"
         closed_loop(url, key, posts[:8], 4, shape, precision)  # warm-up
+        jvm = torchserve.pid(ts_cfg)
+        meter = CpuMeter(jvm) if jvm else None
         for concurrency in CONCURRENCY:
-            row = closed_loop(url, key, posts, concurrency, shape, precision)
+            row = closed_loop(url, key, posts, concurrency, shape, precision, meter)
             log.info(
                 "%s %s c=%d: %.2f posts/s, p99 %.0f ms", shape, precision, concurrency, row.posts_per_s, row.p99_ms
             )

@@ -19,7 +19,7 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test soak train eval promote deploy train-real bench list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test soak train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -29,6 +29,7 @@ help:
 	@echo "make soak    - 1,000 posts + 1,000 comments from 20 concurrent clients; prints throughput/latency"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make train-real - RECIPE (tag-teacher|confident-weak|teacher-then-clean|clean) [EPOCHS=n CONFIDENCE=p WEAK_CAP=n BLEND=0 SEED=n MAX_LENGTH=n TRUNCATION=head|head_tail] on SHARED_DATA, evaluated on gold_dev, promoted if better"
+	@echo "make learning-curve - gold_dev macro-F1 of TF-IDF / frozen backbone vs number of careful labels (SHARED_DATA)"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
 	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG)"
@@ -63,6 +64,9 @@ train-real: venv backbone
 	$(OFFLINE) $(PY) -m training train-real --recipe $(RECIPE) --shared $(SHARED_DATA) $(if $(EPOCHS),--epochs $(EPOCHS)) \
 		$(if $(CONFIDENCE),--confidence $(CONFIDENCE)) $(if $(WEAK_CAP),--weak-cap $(WEAK_CAP)) $(if $(filter 0,$(BLEND)),--no-lexical-blend) $(if $(SEED),--seed $(SEED)) \
 		$(if $(MAX_LENGTH),--max-length $(MAX_LENGTH)) $(if $(TRUNCATION),--truncation $(TRUNCATION))
+
+learning-curve: venv backbone
+	$(OFFLINE) $(PY) -m training learning-curve --shared $(SHARED_DATA)
 
 eval: venv
 	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL)

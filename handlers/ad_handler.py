@@ -8,7 +8,8 @@ Settings come from the `handler:` block of model-config.yaml:
   micro_batch (16): most posts per forward pass inside one TorchServe batch;
   padding_slack (0.1): padding a forward pass may add, as a share of its real tokens
     (handlers.classifier.plan_micro_batches);
-  cpu_threads (0 = torch default): intra-op threads on CPU.
+  cpu_threads (0 = torch default): intra-op threads on CPU;
+  torchscript (true): on CPU, run the model as a TorchScript trace (handlers.classifier.traced_forward).
 
 Custom metrics (TorchServe metrics API; on :8082/metrics with metrics_mode=prometheus):
   AdRequestLatencyMs  histogram, one observation per request (its batch's handling time);
@@ -58,14 +59,16 @@ class AdHandler(BaseHandler):
             self.device,
             micro_batch=int(options.get("micro_batch", 16)),
             padding_slack=float(options.get("padding_slack", 0.1)),
+            torchscript=bool(options.get("torchscript", True)),
         )
         self.context = context
         self.initialized = True
         log.info(
-            "loaded %s on %s (%s, %d threads, truncation %s)",
+            "loaded %s on %s (%s%s, %d threads, truncation %s)",
             self.classifier.model_id,
             self.device,
             self.classifier.precision,
+            ", TorchScript" if self.classifier.torchscript else "",
             torch.get_num_threads(),
             self.classifier.meta.truncation,
         )

@@ -49,6 +49,7 @@ def model_config(cfg: Settings) -> dict:
             "micro_batch": cfg.ts_micro_batch,
             "padding_slack": cfg.ts_padding_slack,
             "cpu_threads": cfg.ts_cpu_threads,
+            "torchscript": cfg.ts_torchscript,
         },
     }
 

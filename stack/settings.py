@@ -112,6 +112,9 @@ class Settings:
     batching gains (measured: README "Benchmarks"); raise it on a GPU (e.g. 3.0)."""
     ts_cpu_threads: int
     """ADS_TS_CPU_THREADS (1; 0 = torch's default, one per core): intra-op threads of a CPU worker."""
+    ts_torchscript: bool
+    """ADS_TS_TORCHSCRIPT (true): CPU workers run a TorchScript trace of the model, checked against
+    the eager model when the worker loads (handlers.classifier.traced_forward); false runs it eagerly."""
     ts_model_api: bool
     """ADS_TS_MODEL_API (false): TorchServe's model-control API (register/unregister). Off, `make
     deploy` switches versions by restarting TorchServe (the board keeps new posts pending meanwhile);
@@ -167,6 +170,7 @@ class Settings:
             ts_micro_batch=_int(env, "ADS_TS_MICRO_BATCH", 16),
             ts_padding_slack=float(env.get("ADS_TS_PADDING_SLACK", "0.1")),
             ts_cpu_threads=_int(env, "ADS_TS_CPU_THREADS", 1),
+            ts_torchscript=_choice(env, "ADS_TS_TORCHSCRIPT", "true", ("true", "false")) == "true",
             ts_model_api=_choice(env, "ADS_TS_MODEL_API", "false", ("true", "false")) == "true",
             ts_cpu_precision=_choice(env, "ADS_TS_CPU_PRECISION", "auto", ("auto", "fp32", "int8")),
             ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),

@@ -89,3 +89,70 @@ def test_scores_do_not_depend_on_batch_company(tiny_bundle: Path) -> None:
         cut = AdClassifier(tiny_bundle)
         ids = cut.tokenizer(texts, truncation=True, max_length=cut.meta.max_length)["input_ids"]
         assert together.tokens == sum(len(x) for x in ids)
+
+
+MIXED = [
+    model_text("", t) for t in ("짧은 글", "특가 세일 문의 주세요 010-1234-5678 " * 5, LONG, "산책", "오늘 날씨 " * 40)
+]
+
+
+def _scores_traced_and_eager(bundle: Path, precision: str) -> tuple[AdClassifier, list[list[float]], list[list[float]]]:
+    """Scores of MIXED alone, in one padded pass and in CPU micro-batches, traced and eager."""
+    traced, eager = [], []
+    for micro, slack in ((16, 100.0), (16, 0.1), (1, 0.0)):
+        with_trace = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision)
+        without = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision, torchscript=False)
+        traced.append(with_trace.score_texts(MIXED))
+        eager.append(without.score_texts(MIXED))
+    return with_trace, traced, eager
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_torchscript_trace_scores_like_the_eager_model(tiny_bundle: Path, precision: str) -> None:
+    """The served CPU path (a TorchScript trace) gives the eager model's scores, whatever the padding."""
+    classifier, traced, eager = _scores_traced_and_eager(tiny_bundle, precision)
+    assert classifier.torchscript
+    for got, want in zip(traced, eager, strict=True):
+        assert got == pytest.approx(want, abs=1e-6)
+    if precision == "fp32":  # int8 quantizes activations with one scale per batch: mates move scores a little
+        assert traced[0] == pytest.approx(traced[2], abs=1e-5)  # padded together == one at a time (mask kept)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_torchscript_trace_of_the_default_backbone(e5_backbone: Path, tmp_path: Path, precision: str) -> None:
+    """The default backbone's architecture (XLM-RoBERTa) traces, and scores like the eager model,
+    up to posts cut at the bundle's max length."""
+    from benchmarks.serving import e5_bundle
+
+    bundle = e5_bundle(tmp_path / "bundle", random_from=e5_backbone)
+    classifier, traced, eager = _scores_traced_and_eager(bundle, precision)
+    assert classifier.torchscript
+    assert len(classifier.tokenizer(LONG)["input_ids"]) > classifier.meta.max_length
+    assert max(eager[0]) - min(eager[0]) > 1e-3, "scores must depend on the post for the comparison to mean anything"
+    for got, want in zip(traced, eager, strict=True):
+        assert got == pytest.approx(want, abs=1e-6)
+    if precision == "fp32":  # int8 quantizes activations with one scale per batch: mates move scores a little
+        assert traced[0] == pytest.approx(traced[2], abs=1e-5)  # padded together == one at a time (mask kept)
+
+
+def test_a_trace_that_disagrees_or_fails_falls_back_to_the_eager_model(
+    tiny_bundle: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    eager = AdClassifier(tiny_bundle, torchscript=False).score_texts(MIXED)
+
+    class Wrong(torch.nn.Module):
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(input_ids.shape[0], 2)
+
+    monkeypatch.setattr(torch.jit, "trace", lambda *args, **kwargs: Wrong())
+    wrong = AdClassifier(tiny_bundle)
+    assert not wrong.torchscript and "differs from the eager model" in caplog.text
+    assert wrong.score_texts(MIXED) == pytest.approx(eager, abs=1e-6)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(torch.jit, "trace", broken)
+    failed = AdClassifier(tiny_bundle)
+    assert not failed.torchscript and "unsupported operator" in caplog.text
+    assert failed.score_texts(MIXED) == pytest.approx(eager, abs=1e-6)

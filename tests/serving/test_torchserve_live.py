@@ -162,7 +162,7 @@ def test_frontend_logs_each_request_once(live_torchserve, keys) -> None:
 
 
 def test_default_cpu_layout_and_stop_waits_for_the_jvm(tiny_bundle, tmp_path) -> None:
-    """The default CPU layout (2 workers x 1 torch thread) comes up READY; stop waits for the JVM."""
+    """The default CPU layout (3 workers x 1 torch thread, TorchScript) comes up READY; stop waits for the JVM."""
     from serving.export import export_bundle
     from stack.settings import Settings
     from tests.conftest import make_settings
@@ -183,7 +183,7 @@ def test_default_cpu_layout_and_stop_waits_for_the_jvm(tiny_bundle, tmp_path) ->
         time.sleep(1)
     assert [w["status"] for w in workers] == ["READY"] * defaults.ts_workers
     log = (cfg.torchserve_dir / "logs" / "model_log.log").read_text(encoding="utf-8")
-    assert log.count(f"(fp32, {defaults.ts_cpu_threads} threads,") == defaults.ts_workers, log[-2000:]
+    assert log.count(f"(fp32, TorchScript, {defaults.ts_cpu_threads} threads,") == defaults.ts_workers, log[-2000:]
     assert torchserve.stop(cfg)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     with socket.socket() as sock:

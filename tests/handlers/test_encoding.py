@@ -98,12 +98,13 @@ MIXED = [
 
 def _scores_traced_and_eager(bundle: Path, precision: str) -> tuple[AdClassifier, list[list[float]], list[list[float]]]:
     """Scores of MIXED alone, in one padded pass and in CPU micro-batches, traced and eager."""
+    with_trace = AdClassifier(bundle, precision=precision)
+    without = AdClassifier(bundle, precision=precision, torchscript=False)
     traced, eager = [], []
     for micro, slack in ((16, 100.0), (16, 0.1), (1, 0.0)):
-        with_trace = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision)
-        without = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision, torchscript=False)
-        traced.append(with_trace.score_texts(MIXED))
-        eager.append(without.score_texts(MIXED))
+        for classifier, out in ((with_trace, traced), (without, eager)):
+            classifier.micro_batch, classifier.padding_slack = micro, slack
+            out.append(classifier.score_texts(MIXED))
     return with_trace, traced, eager
 
 

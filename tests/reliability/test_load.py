@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -31,19 +32,26 @@ def test_concurrent_clients_lose_and_duplicate_nothing(live_torchserve, tmp_path
         live_torchserve, board_port=own.board_port, board_database_url=own.board_database_url, pending_poll_s=0.5
     )
     with ServedBoard(cfg) as served:
-        clients = [Client(served.url, verbose=False, httpx_kwargs={"timeout": 120}) for _ in range(CLIENTS)]
+        # One gradio_client Client per thread: a Client shared by threads that call it at the same
+        # time can close its event stream under a newer call, which then fails with CancelledError
+        # on the client side (seen once in a full run). Each of the CLIENTS threads is one client.
+        local = threading.local()
         latencies: list[float] = []
         errors: list[str] = []
 
         def call(i: int, api: str, *args):
-            started = time.perf_counter()
+            started = None
             try:
-                return clients[i % CLIENTS].predict(*args, api_name=api)
+                if not hasattr(local, "client"):  # connecting is not part of the call's latency
+                    local.client = Client(served.url, verbose=False, httpx_kwargs={"timeout": 120})
+                started = time.perf_counter()
+                return local.client.predict(*args, api_name=api)
             except Exception as exc:  # every failure is counted and reported, none hidden
                 errors.append(f"{api} #{i}: {type(exc).__module__}.{type(exc).__name__}: {exc!r}")
                 return None
             finally:
-                latencies.append(time.perf_counter() - started)
+                if started is not None:
+                    latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
         with ThreadPoolExecutor(CLIENTS) as pool:

@@ -14,6 +14,9 @@ fixed seed, so the length distribution is that of real posts.
              measured again after the TorchServe runs (same layout), and the TorchServe share
              taken against the higher of the two, so that a host that slows down during the
              run cannot flatter TorchServe;
+  roofline, eager
+             the roofline's layout with the model run eagerly, not as a TorchScript trace (what
+             ADS_TS_TORCHSCRIPT=false serves): the trace's gain;
   in-process, batches of N
              the roofline's layout on the posts in arrival order, in batches of TorchServe's batch
              size: what a worker can do with the batches a server hands it (a diagnostic row; the
@@ -194,11 +197,15 @@ def run_naive(bundle: Path, posts: list[tuple[str, str]], shape: str, device: in
     )
 
 
-def _roofline_share(bundle, texts, micro, slack, precision, threads, arrival_batch, barrier, results) -> None:
+def _roofline_share(
+    bundle, texts, micro, slack, precision, threads, arrival_batch, torchscript, barrier, results
+) -> None:
     """One roofline process: load, warm up, wait for the others, score its share of the posts
     (all at once, or in batches of `arrival_batch` in the order given)."""
     torch.set_num_threads(threads)
-    classifier = AdClassifier(bundle, micro_batch=micro, padding_slack=slack, precision=precision)
+    classifier = AdClassifier(
+        bundle, micro_batch=micro, padding_slack=slack, precision=precision, torchscript=torchscript
+    )
     classifier.score_texts(texts[:2])
     step = arrival_batch or len(texts)
     barrier.wait()
@@ -217,6 +224,7 @@ def roofline_rate(
     processes: int,
     threads: int,
     arrival_batch: int = 0,
+    torchscript: bool = True,
 ) -> float:
     """Posts/s of `processes` processes with `threads` torch threads each, scoring all texts at once
     (or, with `arrival_batch`, in batches of that many in arrival order, as a server receives them)."""
@@ -227,7 +235,10 @@ def roofline_rate(
     workers = [
         ctx.Process(
             target=_roofline_share,
-            args=(bundle, texts[i::processes], micro, slack, precision, threads, arrival_batch, barrier, results),
+            args=(
+                *(bundle, texts[i::processes], micro, slack, precision, threads, arrival_batch, torchscript),
+                *(barrier, results),
+            ),
         )
         for i in range(processes)
     ]
@@ -286,6 +297,18 @@ def roofline_again(
         mode, note = "roofline after", "the same layout, measured after the TorchServe runs (host drift check)"
     log.info("%s %s %s: %.2f posts/s", shape, precision, mode, rate)
     return Row(shape, precision, mode, rate, note=note)
+
+
+def eager_roofline(
+    bundle: Path, posts: list[tuple[str, str]], shape: str, precision: str, cfg: Settings, layout: tuple[int, int, int]
+) -> Row:
+    """The roofline's layout with the model run eagerly instead of as a TorchScript trace (what
+    ADS_TS_TORCHSCRIPT=false serves): the trace's gain, measured."""
+    processes, threads, micro = layout
+    texts = [model_text(t, b) for t, b in posts]
+    rate = roofline_rate(bundle, texts, micro, cfg.ts_padding_slack, precision, processes, threads, torchscript=False)
+    log.info("%s %s roofline, eager: %.2f posts/s", shape, precision, rate)
+    return Row(shape, precision, "roofline, eager", rate, note="the same layout without TorchScript")
 
 
 def _post(session: requests.Session, url: str, key: str, post: tuple[str, str]) -> tuple[float, bool]:
@@ -452,7 +475,7 @@ def verdicts(rows: list[Row]) -> list[str]:
         by = {r.mode: r for r in rows if r.shape == shape and r.precision == precision}
         ts16 = by["torchserve c=16"]
         # The higher of the roofline measured before and after TorchServe: the conservative share.
-        roof = max((r for m, r in by.items() if m.startswith("roofline")), key=lambda r: r.posts_per_s)
+        roof = max((r for m, r in by.items() if m in ("roofline", "roofline after")), key=lambda r: r.posts_per_s)
         arrival = next(r for m, r in by.items() if m.startswith("in-process, batches"))
         half = next(r for m, r in by.items() if m.startswith("torchserve open loop"))
         alone = by["torchserve c=1"]  # one request at a time: the spread of post lengths, no queueing
@@ -538,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
                 roofline, layout = run_roofline(bundle, mine, shape, precision, cfg)
                 rows.append(roofline)
                 rows.append(roofline_again(bundle, mine, shape, precision, cfg, layout, cfg.ts_batch_size))
+                rows.append(eager_roofline(bundle, mine, shape, precision, cfg, layout))
                 rows += run_torchserve(bundle, mine, shape, precision, cfg, work)
                 rows.append(roofline_again(bundle, mine, shape, precision, cfg, layout))
     header = (

@@ -32,7 +32,7 @@ help:
 	@echo "make learning-curve - gold_dev macro-F1 of TF-IDF / frozen backbone vs number of careful labels (SHARED_DATA)"
 	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
-	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG)"
+	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG) [RUNS=n: repeat, median verdict]"
 	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
 	@echo "make list    - registered model versions and aliases"
 
@@ -75,8 +75,9 @@ promote: venv
 	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)
 
 # Naive vs roofline vs TorchServe (KoBERT-base shape and e5); writes .run/bench/bench.md and bench.png.
+# RUNS=n repeats the TorchServe runs (and the roofline after them) and quotes the median.
 bench: system-deps venv backbone
-	$(OFFLINE) $(PY) -m benchmarks.serving
+	$(OFFLINE) $(PY) -m benchmarks.serving $(if $(RUNS),--runs $(RUNS))
 
 deploy: venv
 	$(OFFLINE) $(PY) -m serving deploy --model $(MODEL)

@@ -8,7 +8,7 @@ Settings come from the `handler:` block of model-config.yaml:
   micro_batch (16): most posts per forward pass inside one TorchServe batch;
   padding_slack (0.1): padding a forward pass may add, as a share of its real tokens
     (handlers.classifier.plan_micro_batches);
-  cpu_threads (0 = torch default): intra-op threads on CPU;
+  cpu_threads (0 = torch default; the export writes ADS_TS_CPU_THREADS, default 1): intra-op threads on CPU;
   torchscript (true): on CPU, run the model as a TorchScript trace (handlers.classifier.traced_forward).
 
 Custom metrics (TorchServe metrics API; on :8082/metrics with metrics_mode=prometheus):

@@ -2,6 +2,7 @@
 
 python -m serving export [--model models:/ad-classifier@champion]   # -> <model store>/ad-classifier-vN.mar
 python -m serving start [--archive ad-classifier-vN.mar] [--foreground]
+python -m serving deploy [--model models:/ad-classifier@champion]   # switch the running TorchServe to it
 python -m serving status
 python -m serving stop
 """

@@ -1,7 +1,7 @@
 """A local Prometheus for `make monitor`: monitoring/prometheus.yml rendered with the configured ports.
 
 The committed config names the default loopback ports; this renders a copy under the run folder
-whose targets follow the settings (ADS_TS_METRICS_PORT, ADS_BOARD_PORT) and whose rule files are
+whose targets follow the settings (ADS_TS_METRICS_PORT, ADS_BOARD_PORT, ADS_MLFLOW_PORT) and whose rule files are
 absolute paths, then runs Debian's `prometheus` on 127.0.0.1 as a managed process.
 """
 

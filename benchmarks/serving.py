@@ -526,9 +526,10 @@ def markdown(rows: list[Row], header: str, notes: list[str]) -> str:
         "| shape | precision | mode | posts/s | p50 ms | p95 ms | p99 ms | errors | note |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    repeated = {r.mode for r in rows if r.run > 1}
+    repeated = {(r.shape, r.precision) for r in rows if r.run > 1}
     for r in rows:
-        mode = f"{r.mode} (run {r.run})" if r.mode in repeated else r.mode
+        in_run = r.mode.startswith("torchserve") or r.mode == "roofline after"
+        mode = f"{r.mode} (run {r.run})" if in_run and (r.shape, r.precision) in repeated else r.mode
         lines.append(
             f"| {r.shape} | {r.precision} | {mode} | {r.posts_per_s:.2f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} | "
             f"{fmt(r.p99_ms)} | {r.errors} | {r.note} |"

@@ -45,6 +45,7 @@ def test_several_runs_give_the_median_and_range_each_against_its_own_rooflines()
 def test_the_table_names_the_run_of_repeated_rows_only() -> None:
     table = markdown(_rows([(45.0, 50.0, 30.0, 0), (54.0, 54.0, 20.0, 0)]), "header", [])
     assert "| torchserve c=16 (run 2) |" in table and "| roofline after (run 1) |" in table
+    assert "| torchserve open loop 25.0/s (run 1) |" in table
     assert "| roofline |" in table and "| naive |" in table
     single = markdown(_rows([(45.0, 50.0, 30.0, 0)]), "header", [])
     assert "(run " not in single

@@ -569,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=1, help="repeat the TorchServe runs and the roofline after them (median verdict)"
     )
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the `finally` blocks stop the TorchServe under test.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.serving import Row, markdown, verdicts
+import pytest
+
+from benchmarks.serving import Row, main, markdown, verdicts
 
 
 def _rows(runs: list[tuple[float, float, float, int]]) -> list[Row]:
@@ -49,3 +51,9 @@ def test_the_table_names_the_run_of_repeated_rows_only() -> None:
     assert "| roofline |" in table and "| naive |" in table
     single = markdown(_rows([(45.0, 50.0, 30.0, 0)]), "header", [])
     assert "(run " not in single
+
+
+def test_runs_below_one_are_refused_before_any_work(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--runs", "0"])
+    assert exc.value.code == 2 and "--runs must be at least 1, got 0" in capsys.readouterr().err

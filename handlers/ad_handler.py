@@ -1,8 +1,12 @@
 """TorchServe handler: a batch of requests -> per-request {label, score, threshold, model}.
 
-Template method as in TorchServe's BaseHandler: `initialize` loads the bundle once; `handle`
-parses every request on its own (a bad one gets its own 4xx and never fails its batch-mates),
-scores the valid ones together and answers in request order.
+TorchServe's BaseHandler lifecycle: `initialize` loads the bundle and registers the metrics once;
+BaseHandler.handle runs `preprocess` (parse and clean each request on its own) -> `inference`
+(score the valid ones together) -> `postprocess` (answer in request order) and records TorchServe's
+own HandlerTime (and, with `profile: true` in the handler block, the time of each stage).
+Every stage keeps failures per request: a request that cannot be parsed, cleaned, tokenized or
+scored gets its own 4xx and never fails its batch-mates. `describe_handle` answers TorchServe's
+describe call (`GET /models/{name}?customized=true` on the management API) with the bundle's meta.
 
 Settings come from the `handler:` block of model-config.yaml:
   micro_batch (16): most posts per forward pass inside one TorchServe batch;
@@ -22,15 +26,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
+from ts.handler_utils.timer import timed
 from ts.torch_handler.base_handler import BaseHandler
 
 from handlers.classifier import AdClassifier
-from handlers.payload import BadRequest, ParsedPost, parse_payload
+from handlers.handler_metrics import HandlerMetrics
+from handlers.payload import BadRequest, Outcome, ParsedPost, read_request, unscorable
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +59,14 @@ class AdHandler(BaseHandler):
         if threads > 0:
             torch.set_num_threads(threads)
         self.device = pick_device(properties)
-        bundle = Path(properties["model_dir"]) / BUNDLE_DIR
         self.classifier = AdClassifier(
-            bundle,
+            Path(properties["model_dir"]) / BUNDLE_DIR,
             self.device,
             micro_batch=int(options.get("micro_batch", 16)),
             padding_slack=float(options.get("padding_slack", 0.1)),
             torchscript=bool(options.get("torchscript", True)),
         )
+        self.handler_metrics = HandlerMetrics(context.metrics)
         self.context = context
         self.initialized = True
         log.info(
@@ -73,53 +79,62 @@ class AdHandler(BaseHandler):
             self.classifier.meta.truncation,
         )
 
-    def handle(self, data: list[dict[str, Any]], context) -> list[dict[str, Any]]:
-        started = time.perf_counter()
-        parsed: list[ParsedPost | BadRequest] = []
-        for row in data:
+    @timed
+    def preprocess(self, data: list[dict[str, Any]]) -> list[ParsedPost | BadRequest]:
+        """Each request parsed and cleaned on its own; a bad one becomes its BadRequest."""
+        self._started = time.perf_counter()
+        return [read_request(row) for row in data]
+
+    @timed
+    def inference(self, data: list[ParsedPost | BadRequest], *args, **kwargs) -> Outcome:
+        """Score the valid posts together; if the batch fails, one by one so only the culprit fails."""
+        texts = {i: item.text for i, item in enumerate(data) if isinstance(item, ParsedPost)}
+        results: list[float | BadRequest] = [item if isinstance(item, BadRequest) else 0.0 for item in data]
+        try:
+            scored = self.classifier.score_batch(list(texts.values()))
+        except Exception:  # isolate: find the request that broke the batch
+            log.warning("a batch of %d posts failed to score; scoring them one by one", len(texts), exc_info=True)
+            return self._score_each(texts, results)
+        for i, score in zip(texts, scored.scores, strict=True):
+            results[i] = score
+        return Outcome(results, scored.tokens)
+
+    def _score_each(self, texts: dict[int, str], results: list[float | BadRequest]) -> Outcome:
+        tokens = 0
+        for i, text in texts.items():
             try:
-                parsed.append(parse_payload(row))
-            except BadRequest as exc:
-                parsed.append(exc)
-        valid = [i for i, item in enumerate(parsed) if isinstance(item, ParsedPost)]
-        scored = self.classifier.score_batch([parsed[i].text for i in valid]) if valid else None
-        by_index = dict(zip(valid, scored.scores, strict=True)) if scored else {}
-        threshold = self.classifier.meta.threshold
-        responses: list[dict[str, Any]] = []
-        for i, item in enumerate(parsed):
-            if isinstance(item, BadRequest):
-                context.set_response_status(code=item.status, phrase=item.message, idx=i)
-                responses.append({"error": item.message, "code": item.status})
+                scored = self.classifier.score_batch([text])
+            except Exception as exc:  # this request's own failure
+                results[i] = unscorable(exc)
                 continue
-            score = by_index[i]
-            responses.append(
-                {
-                    "label": self.classifier.label(score),
-                    "score": round(score, 6),
-                    "threshold": threshold,
-                    "model": self.classifier.model_id,
-                }
-            )
-        labels = [r.get("label", "error") for r in responses]
-        record_metrics(
-            getattr(context, "metrics", None),
-            (time.perf_counter() - started) * 1000,
-            labels,
-            scored.tokens if scored else 0,
-        )
+            results[i], tokens = scored.scores[0], tokens + scored.tokens
+        return Outcome(results, tokens)
+
+    @timed
+    def postprocess(self, data: Outcome) -> list[dict[str, Any]]:
+        """Answers in request order; each failed request gets its own status code."""
+        responses = [self._answer(i, result) for i, result in enumerate(data.results)]
+        latency_ms = (time.perf_counter() - self._started) * 1000
+        self.handler_metrics.record(latency_ms, [r.get("label", "error") for r in responses], data.tokens)
         return responses
 
+    def _answer(self, index: int, result: float | BadRequest) -> dict[str, Any]:
+        if isinstance(result, BadRequest):
+            self.context.set_response_status(code=result.status, phrase=result.message, idx=index)
+            return {"error": result.message, "code": result.status}
+        return {
+            "label": self.classifier.label(result),
+            "score": round(result, 6),
+            "threshold": self.classifier.meta.threshold,
+            "model": self.classifier.model_id,
+        }
 
-def record_metrics(metrics, latency_ms: float, labels: list[str], tokens: int) -> None:
-    """Emit the handler's custom metrics for one batch (no-op without a metrics cache)."""
-    if metrics is None:
-        return
-    from ts.metrics.dimension import Dimension
-    from ts.metrics.metric_type_enum import MetricTypes
-
-    for _ in labels:
-        metrics.add_metric("AdRequestLatencyMs", latency_ms, "ms", None, [], MetricTypes.HISTOGRAM)
-    metrics.add_metric("AdBatchSize", len(labels), "count", None, [], MetricTypes.HISTOGRAM)
-    metrics.add_metric("AdBatchTokens", tokens, "count", None, [], MetricTypes.HISTOGRAM)
-    for label, count in Counter(labels).items():
-        metrics.add_metric("AdPredictions", count, "count", None, [Dimension("Label", label)], MetricTypes.COUNTER)
+    def describe_handle(self) -> dict[str, Any]:
+        """The served bundle's meta, device and precision (TorchServe's describe call)."""
+        return {
+            "model": self.classifier.model_id,
+            "device": str(self.device),
+            "precision": self.classifier.precision,
+            "torchscript": self.classifier.torchscript,
+            **asdict(self.classifier.meta),
+        }

@@ -10,6 +10,7 @@ refused with a clear message rather than silently scored as one post.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,19 @@ def _decode(raw: bytes | bytearray) -> Any:
     return text
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(title: str, body: str) -> None:
+    """A lone UTF-16 surrogate (JSON's "\\ud800") is not Unicode text; refuse it instead of guessing."""
+    for field, value in (("title", title), ("body", body)):
+        found = _SURROGATE.search(value)
+        if found:
+            raise BadRequest(
+                400, f"field '{field}' holds a lone UTF-16 surrogate (U+{ord(found.group()):04X}) at {found.start()}"
+            )
+
+
 def parse_payload(row: dict[str, Any]) -> ParsedPost:
     """Turn one entry of TorchServe's batch (`{"data"|"body": ...}`) into a cleaned post."""
     if not isinstance(row, dict) or not row:
@@ -64,7 +78,7 @@ def parse_payload(row: dict[str, Any]) -> ParsedPost:
     if isinstance(value, bytes | bytearray):
         value = _decode(value)
     elif isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-        value = _decode(value.encode("utf-8"))
+        value = _decode(value.encode("utf-8", "surrogatepass"))
     if isinstance(value, list):
         raise BadRequest(400, "one post per request: send each post as its own request (they are batched)")
     if isinstance(value, str):
@@ -78,6 +92,7 @@ def parse_payload(row: dict[str, Any]) -> ParsedPost:
             raise BadRequest(400, "field 'title' must be a string or null")
     else:
         raise BadRequest(400, f"unsupported request body of type {type(value).__name__}")
+    _refuse_surrogates(title or "", body)
     try:
         text = model_text(title, body)
     except TextTooLongError as exc:
@@ -85,3 +100,29 @@ def parse_payload(row: dict[str, Any]) -> ParsedPost:
     except EmptyTextError as exc:
         raise BadRequest(422, f"{exc}: nothing to classify") from None
     return ParsedPost(title, body, text)
+
+
+def read_request(row: Any) -> ParsedPost | BadRequest:
+    """parse_payload that never raises: any failure, foreseen or not, becomes this request's BadRequest."""
+    try:
+        return parse_payload(row)
+    except BadRequest as exc:
+        return exc
+    except Exception as exc:  # an input nobody foresaw must still fail alone
+        return BadRequest(400, f"request could not be read ({type(exc).__name__})")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What inference made of one TorchServe batch: per request a score or its own error."""
+
+    results: list[float | BadRequest]
+    tokens: int
+    """Real tokens the model read for the batch."""
+
+
+def unscorable(exc: Exception) -> BadRequest:
+    """A post the model could not score on its own: the input's fault (400) or the server's (500)."""
+    if isinstance(exc, TypeError | ValueError | UnicodeError):
+        return BadRequest(400, f"this post could not be tokenized ({type(exc).__name__}); check its characters")
+    return BadRequest(500, f"this post could not be classified ({type(exc).__name__})")

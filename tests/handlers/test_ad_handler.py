@@ -11,13 +11,25 @@ from handlers.ad_handler import BUNDLE_DIR, AdHandler
 
 
 class RecordingMetrics:
-    """Records what the handler emits through TorchServe's metrics API."""
+    """Records what the handler emits through TorchServe's metrics cache API."""
 
     def __init__(self):
         self.calls: list[tuple[str, float, str, list]] = []
+        self.registered: list[str] = []
 
-    def add_metric(self, name, value, unit, idx=None, dimensions=(), metric_type=None) -> None:
-        self.calls.append((name, value, str(metric_type), [(d.name, d.value) for d in dimensions]))
+    def add_metric_to_cache(self, name, unit, dimension_names=(), metric_type=None):
+        self.registered.append(name)
+        calls = self.calls
+
+        class Recorder:
+            def add_or_update(self, value, dimension_values=(), request_id=""):
+                assert len(dimension_values) == len(dimension_names)
+                calls.append((name, value, str(metric_type), list(zip(dimension_names, dimension_values, strict=True))))
+
+        return Recorder()
+
+    def add_time(self, name, value, idx=None, unit="ms", dimensions=()) -> None:
+        self.calls.append((name, value, "TIME", []))
 
 
 class FakeContext:
@@ -28,6 +40,10 @@ class FakeContext:
         self.model_yaml_config = {"handler": {"micro_batch": 4, "cpu_threads": 1}}
         self.metrics = RecordingMetrics()
         self.statuses: dict[int, tuple[int, str]] = {}
+        self.headers: dict[str, str] = {}
+
+    def get_request_header(self, idx: int, key: str) -> str | None:
+        return self.headers.get(key)
 
     def set_response_status(self, code: int = 200, phrase: str = "", idx: int = 0) -> None:
         self.statuses[idx] = (code, phrase)
@@ -60,6 +76,64 @@ def test_batch_with_bad_requests_answers_each_in_order(handler_and_context) -> N
         assert i not in context.statuses
     assert context.statuses[1][0] == 400 and out[1]["code"] == 400
     assert context.statuses[3][0] == 422 and out[3]["code"] == 422
+
+
+HOSTILE = [
+    {"body": {"title": "", "body": "\ud800 hello"}},
+    {"body": {"title": "\udfff", "body": "본문"}},
+    {"body": b'{"body": "\\udc00"}'},
+    {"body": {"body": 12}},
+    {"body": b"\xff\xfe"},
+    {"body": [1, 2]},
+    None,
+]
+
+
+def test_hostile_requests_fail_alone(handler_and_context) -> None:
+    handler, context = handler_and_context
+    good = [{"body": {"body": f"동네 산책 {i}번째 이야기"}} for i in range(len(HOSTILE))]
+    batch = [row for pair in zip(good, HOSTILE, strict=True) for row in pair]
+    context.statuses.clear()
+    out = handler.handle(batch, context)
+    for i, answer in enumerate(out):
+        if i % 2 == 0:
+            assert answer["label"] in {"ad", "normal"} and i not in context.statuses
+        else:
+            assert 400 <= answer["code"] < 500 and context.statuses[i][0] == answer["code"], answer
+
+
+def test_a_post_that_breaks_scoring_fails_alone(handler_and_context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever breaks inside tokenization or the model for one post: the batch is rescored one by one."""
+    handler, context = handler_and_context
+    real = handler.classifier.score_batch
+
+    def breaks_on_marker(texts):
+        if any("독약" in t for t in texts):
+            raise TypeError("TextEncodeInput must be Union[TextInputSequence, ...]")
+        return real(texts)
+
+    monkeypatch.setattr(handler.classifier, "score_batch", breaks_on_marker)
+    context.statuses.clear()
+    out = handler.handle(
+        [{"body": {"body": "좋은 아침"}}, {"body": {"body": "독약"}}, {"body": {"body": "점심 뭐 먹지"}}], context
+    )
+    assert out[0]["label"] in {"ad", "normal"} and out[2]["label"] in {"ad", "normal"}
+    assert out[1]["code"] == 400 and context.statuses == {1: (400, out[1]["error"])}
+
+
+def test_lifecycle_metrics_and_describe(handler_and_context) -> None:
+    """Metrics are registered once at initialize; BaseHandler.handle records HandlerTime; describe works."""
+    handler, context = handler_and_context
+    assert sorted(context.metrics.registered) == ["AdBatchSize", "AdBatchTokens", "AdPredictions", "AdRequestLatencyMs"]
+    handler.handle([{"body": {"body": "주말 등산 후기"}}], context)
+    assert any(c[0] == "HandlerTime" for c in context.metrics.calls)
+    context.headers["describe"] = "True"
+    try:
+        described = handler.handle([{"body": {"body": "무엇이든"}}], context)
+    finally:
+        context.headers.clear()
+    assert described[0]["model"] == "ad-classifier/1" and described[0]["precision"] == "fp32"
+    assert len(context.metrics.registered) == 4
 
 
 def test_scores_do_not_depend_on_batch_mates(handler_and_context) -> None:
@@ -184,3 +258,13 @@ def test_gpu_scores_do_not_depend_on_batch_mates(gpu_handlers) -> None:
         [{"body": {"body": "아주 길고 긴 글입니다 " * 20}}, {"body": {"body": "주말에 등산 다녀왔어요"}}], context
     )[1]["score"]
     assert alone == pytest.approx(together, abs=5e-3)
+
+
+def test_handler_module_defines_one_class() -> None:
+    """TorchServe refuses a handler module that defines more than one class."""
+    import inspect
+
+    from handlers import ad_handler
+
+    defined = [c for _, c in inspect.getmembers(ad_handler, inspect.isclass) if c.__module__ == ad_handler.__name__]
+    assert defined == [AdHandler]

@@ -132,6 +132,34 @@ def test_batching_happens_under_concurrent_load(live_torchserve, keys) -> None:
     assert batches < requests_seen, f"{batches} batches for {requests_seen} requests: no batching"
 
 
+POISON = b'{"title":"","body":"\\ud800 hello"}'
+"""A lone UTF-16 surrogate escape: valid JSON, not valid Unicode (it broke whole batches once)."""
+
+
+def test_poisoned_requests_fail_alone_inside_real_batches(live_torchserve, keys) -> None:
+    """One request in four poisoned, at concurrency 16: every good one answers 200, each poisoned one 400,
+    and the batch-size histogram shows that good and poisoned requests shared batches."""
+
+    def batch_totals() -> tuple[float, float]:
+        values = metric_values(live_torchserve, "AdBatchSize")
+        return tuple(
+            sum(v for k, v in values.items() if k.startswith(f"AdBatchSize_{part}")) for part in ("sum", "count")
+        )
+
+    payloads = [POISON if i % 4 == 0 else {"body": f"평범한 동네 이야기 {i}번째"} for i in range(96)]
+    before_sum, before_count = batch_totals()
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda p: predict(live_torchserve, p, keys.inference), payloads))
+    for payload, response in zip(payloads, responses, strict=True):
+        if payload is POISON:
+            assert response.status_code == 400 and "surrogate" in response.json()["error"], response.text
+        else:
+            assert response.status_code == 200 and response.json()["label"] in {"ad", "normal"}, response.text
+    after_sum, after_count = batch_totals()
+    assert after_sum - before_sum == len(payloads)
+    assert after_count - before_count < len(payloads), "no batch held more than one request"
+
+
 def test_prometheus_metrics_endpoint(live_torchserve, keys) -> None:
     predict(live_torchserve, {"body": "메트릭 확인용 글"}, keys.inference)
     text = requests.get(f"http://127.0.0.1:{live_torchserve.ts_metrics_port}/metrics", timeout=10).text

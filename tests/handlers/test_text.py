@@ -28,12 +28,36 @@ from handlers.text import (
         ("shop.example.co.kr 에서", f"{URL_TOKEN} 에서"),
         ("메일 ad@example.com 으로", "메일 이메일 으로"),
         ("제로\u200b폭\ufeff문자", "제로폭문자"),
-        ("NUL\x00문자", "NUL문자"),
+        ("NUL\x00문자", "nul문자"),  # Latin is lowercased
         ("가격은 15,000원", "가격은 15,000원"),
         ("\u1100\u1161", "가"),  # NFC composes conjoining jamo
     ],
 )
 def test_clean(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("카.톡 문의", "카톡 문의"),
+        ("문 의 주세요", "문의 주세요"),
+        ("상.담.가.능", "상담가능"),
+        ("카💕톡 상담", "카톡 상담"),
+        ("특가★ 카톡", "특가 카톡"),
+        ("ＤＭ ０１０-１２３４-５６７８", f"dm {PHONE_TOKEN}"),
+        ("kаkао", "kakao"),  # Cyrillic а and о
+        ("공일공 일이삼사 오육칠팔 로 연락", f"{PHONE_TOKEN} 로 연락"),
+        ("0 1 0 1 2 3 4 5 6 7 8", PHONE_TOKEN),
+        ("ㅋr톡 ㄱㄱ", "카톡 ㄱㄱ"),
+        ("ㅋㅏㅌㅗㄱ", "카톡"),
+        ("카\u200d톡", "카톡"),
+        ("ㅋㅋㅋ ㅠㅠ", "ㅋㅋㅋ ㅠㅠ"),
+        ("0.5kg 12000원 2000개", "0.5kg 12000원 2000개"),
+        ("\ud800 hello", "hello"),
+    ],
+)
+def test_clean_undoes_filter_evasion(raw: str, expected: str) -> None:
     assert clean(raw) == expected
 
 

@@ -7,10 +7,12 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.payload import BadRequest, parse_payload
+from handlers.payload import BadRequest, ParsedPost, parse_payload, read_request
 from handlers.text import MAX_INPUT_CHARS, EmptyTextError, TextTooLongError, clean, model_text
 
 any_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+unicode_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+"""Any code point, lone UTF-16 surrogates included (what a JSON "\\ud800" escape decodes to)."""
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(any_text, children, max_size=3),
@@ -64,3 +66,20 @@ def test_valid_posts_keep_their_text(body: str, title: str) -> None:
     except (EmptyTextError, TextTooLongError):
         return
     assert parse_payload({"body": {"title": title, "body": body}}).text == expected
+
+
+@given(unicode_text)
+def test_clean_of_any_unicode_is_valid_utf8_and_idempotent(text: str) -> None:
+    once = clean(text)
+    once.encode("utf-8")
+    assert clean(once) == once
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.none(), unicode_text), unicode_text)
+def test_any_unicode_request_is_a_post_or_its_own_4xx(title: str | None, body: str) -> None:
+    item = read_request({"body": {"title": title, "body": body}})
+    if isinstance(item, BadRequest):
+        assert 400 <= item.status < 500 and item.message
+        return
+    assert isinstance(item, ParsedPost) and item.text.encode("utf-8")

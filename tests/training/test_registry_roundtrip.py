@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from handlers.text import PREPROCESSING_VERSION
 from stack.settings import MODEL_NAME
 from tests.conftest import SEED_DATA, make_settings
 from training import registry, tracking
@@ -39,7 +40,7 @@ def test_run_logs_params_metrics_inputs_and_figures(two_runs) -> None:
     client = MlflowClient(tracking_uri=cfg.tracking_uri)
     run = client.get_run(first.run_id)
     assert run.data.params["backbone"] == "tiny"
-    assert run.data.params["preprocessing_version"] == "1"
+    assert run.data.params["preprocessing_version"] == PREPROCESSING_VERSION
     for key in ("best_dev_macro_f1", "best_dev_roc_auc", "threshold", "train_seconds"):
         assert key in run.data.metrics
     assert len(client.get_metric_history(first.run_id, "dev_macro_f1")) >= 1

@@ -213,6 +213,32 @@ class ScoredBatch:
     """Real (non-padding) tokens the model read, special tokens included."""
 
 
+@torch.inference_mode()
+def model_scores(
+    forward: Forward,
+    tokenizer,
+    texts: list[str],
+    meta: BundleMeta,
+    micro_batch: int = 16,
+    padding_slack: float = 0.1,
+    device: torch.device | str = "cpu",
+) -> ScoredBatch:
+    """A transformer's ad probability for each already-cleaned text: the one scoring loop.
+
+    Serving (AdClassifier) and training's per-epoch dev scores both run it: the texts are tokenized
+    once with the bundle's max_length and truncation, then run in padding-aware micro-batches
+    (plan_micro_batches).
+    """
+    ids = token_ids(tokenizer, texts, meta.max_length, meta.truncation)
+    scores = [0.0] * len(texts)
+    for group in plan_micro_batches([len(x) for x in ids], micro_batch, padding_slack):
+        encoded = pad_ids(tokenizer, [ids[i] for i in group])
+        logits = forward(encoded["input_ids"].to(device), encoded["attention_mask"].to(device)).float()
+        for i, score in zip(group, torch.softmax(logits, dim=-1)[:, 1].tolist(), strict=True):
+            scores[i] = score
+    return ScoredBatch(scores, sum(len(x) for x in ids))
+
+
 @dataclass(frozen=True)
 class Prediction:
     label: str
@@ -272,9 +298,6 @@ class AdClassifier:
     def model_id(self) -> str:
         return f"{self.meta.model_name}/{self.meta.model_version}"
 
-    def _to_device(self, batch: BatchEncoding) -> dict[str, torch.Tensor]:
-        return {key: value.to(self.device) for key, value in batch.items()}
-
     def score_batch(self, texts: list[str]) -> ScoredBatch:
         """Ad score for each already-cleaned text (see handlers.text.model_text).
 
@@ -288,20 +311,11 @@ class AdClassifier:
         lexical = lexical_scores(self.lexical, texts)
         return ScoredBatch(blend(scored.scores, lexical, self.meta.lexical_weight).tolist(), scored.tokens)
 
-    @torch.inference_mode()
     def model_scores(self, texts: list[str]) -> ScoredBatch:
-        """The transformer's ad probability for each already-cleaned text, without any blend.
-
-        The texts are tokenized once, then run in padding-aware micro-batches (plan_micro_batches).
-        """
-        ids = token_ids(self.tokenizer, texts, self.meta.max_length, self.meta.truncation)
-        scores = [0.0] * len(texts)
-        for group in plan_micro_batches([len(x) for x in ids], self.micro_batch, self.padding_slack):
-            encoded = self._to_device(pad_ids(self.tokenizer, [ids[i] for i in group]))
-            logits = self.forward(encoded["input_ids"], encoded["attention_mask"]).float()
-            for i, score in zip(group, torch.softmax(logits, dim=-1)[:, 1].tolist(), strict=True):
-                scores[i] = score
-        return ScoredBatch(scores, sum(len(x) for x in ids))
+        """The transformer's ad probability for each already-cleaned text, without any blend."""
+        return model_scores(
+            self.forward, self.tokenizer, texts, self.meta, self.micro_batch, self.padding_slack, self.device
+        )
 
     def score_texts(self, texts: list[str]) -> list[float]:
         return self.score_batch(texts).scores

@@ -70,3 +70,12 @@ def best_threshold(labels: list[int], scores: list[float]) -> float:
     smooth = np.convolve(padded, np.ones(2 * k + 1) / (2 * k + 1), mode="valid")
     best = max(range(len(THRESHOLD_GRID)), key=lambda i: (round(float(smooth[i]), 6), -abs(THRESHOLD_GRID[i] - 0.5)))
     return float(THRESHOLD_GRID[best])
+
+
+INT8_TOLERANCE = 0.01
+"""int8 serving is allowed when it loses at most this much macro-F1 against fp32 on validation data."""
+
+
+def choose_cpu_precision(fp32: Scores, int8: Scores) -> str:
+    """What serving runs on CPU: int8 when it stays within INT8_TOLERANCE macro-F1 of fp32."""
+    return "int8" if fp32.macro_f1 - int8.macro_f1 <= INT8_TOLERANCE else "fp32"

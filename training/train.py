@@ -26,7 +26,7 @@ from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 from transformers import get_linear_schedule_with_warmup
 
-from handlers.classifier import BundleMeta, encode_texts
+from handlers.classifier import AdClassifier, BundleMeta, eager_forward, encode_texts, model_scores
 from handlers.lexical import save_lexical
 from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
@@ -34,7 +34,7 @@ from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
 from training.blend import fit_blend
 from training.data import PostSet, concat, load_mixture, load_posts, split_train_dev
-from training.metrics import Scores, best_threshold, score_predictions
+from training.metrics import Scores, best_threshold, choose_cpu_precision, score_predictions
 
 log = logging.getLogger(__name__)
 
@@ -109,22 +109,6 @@ def check_max_length(built: backbones.Built) -> None:
         raise ValueError(f"max_length must be between 8 and {limit} for this backbone, got {built.recipe.max_length}")
 
 
-@torch.inference_mode()
-def predict_scores(
-    model, tokenizer, texts: list[str], max_length: int, truncation: str = "head", batch_size: int = 32
-) -> list[float]:
-    model.eval()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    scores = [0.0] * len(texts)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        enc = encode_texts(tokenizer, [texts[i] for i in chunk], max_length, truncation).to(model.device)
-        probs = torch.softmax(model(**enc).logits.float(), dim=-1)[:, 1].tolist()
-        for i, p in zip(chunk, probs, strict=True):
-            scores[i] = p
-    return scores
-
-
 LENGTH_GROUP = 50
 """Batches per mega-batch in length-grouped sampling."""
 
@@ -183,6 +167,7 @@ def fit(
     loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels).to(device), reduction="none")
     report_every = max(1, steps_per_epoch // 10)
     lengths = [len(text) for text in train.texts]
+    shape = BundleMeta(max_length=recipe.max_length, truncation=recipe.truncation)
     best: tuple[float, int, Scores, list[float], dict] | None = None
     for epoch in range(1, recipe.epochs + 1):
         model.train()
@@ -209,7 +194,8 @@ def fit(
                     running / (step + 1),
                     time.perf_counter() - started,
                 )
-        dev_scores = predict_scores(model, tokenizer, dev.texts, recipe.max_length, recipe.truncation)
+        model.eval()
+        dev_scores = model_scores(eager_forward(model), tokenizer, dev.texts, shape, device=device).scores
         scores = score_predictions(dev.labels, dev_scores, 0.5)
         train_loss = running / steps_per_epoch
         log_metrics({"train_loss": train_loss, **scores.as_metrics("dev_")}, step=epoch)
@@ -280,6 +266,81 @@ def save_bundle(built: backbones.Built, meta: BundleMeta, folder: Path, lexical:
     return folder
 
 
+@dataclass(frozen=True)
+class FinishedBundle:
+    """A trained bundle's validation through the serving path: what training records and registers."""
+
+    meta: BundleMeta
+    scores: list[float]
+    """Dev ad scores of the served (fp32) model, blend included."""
+    fp32: Scores
+    int8: Scores
+    blend_metrics: dict[str, float]
+
+    @property
+    def cpu_precision(self) -> str:
+        return choose_cpu_precision(self.fp32, self.int8)
+
+
+def finish_bundle(
+    built: backbones.Built, train_set: PostSet, dev_set: PostSet, config: TrainConfig, folder: Path
+) -> FinishedBundle:
+    """Save the bundle, then score dev through AdClassifier (the serving path) to fit the lexical
+    blend, tune the threshold and choose the CPU serving precision: the designated validation run."""
+    meta = BundleMeta(
+        max_length=built.recipe.max_length,
+        truncation=built.recipe.truncation,
+        backbone=config.backbone,
+        model_name=MODEL_NAME,
+    )
+    save_bundle(built, meta, folder)
+    scores = AdClassifier(folder, precision="fp32").model_scores(dev_set.texts).scores
+    blend_metrics: dict[str, float] = {}
+    if config.lexical_blend:
+        alone = score_predictions(dev_set.labels, scores, best_threshold(dev_set.labels, scores))
+        mixed = fit_blend(train_set, dev_set, scores, config.seed)
+        blend_metrics = {
+            "transformer_dev_macro_f1": alone.macro_f1,
+            "transformer_dev_log_loss": mixed.dev_log_loss[0.0],
+            "blend_dev_log_loss": mixed.dev_log_loss[mixed.weight],
+        }
+        if mixed.weight > 0:
+            save_lexical(mixed.pipeline, folder)
+            meta = replace(meta, lexical_weight=mixed.weight)
+            meta.write(folder)
+            scores = AdClassifier(folder, precision="fp32").score_texts(dev_set.texts)
+    meta = replace(meta, threshold=best_threshold(dev_set.labels, scores))
+    meta.write(folder)
+    int8_scores = AdClassifier(folder, precision="int8").score_texts(dev_set.texts)
+    return FinishedBundle(
+        meta,
+        scores,
+        score_predictions(dev_set.labels, scores, meta.threshold),
+        score_predictions(dev_set.labels, int8_scores, meta.threshold),
+        blend_metrics,
+    )
+
+
+def log_model(meta: BundleMeta, bundle: Path, register: bool) -> str | None:
+    """Log the bundle as the run's MLflow pyfunc model; returns the registered version (if registering)."""
+    import pandas as pd
+
+    signature = infer_signature(
+        pd.DataFrame({"title": ["오늘 날씨 좋네요"], "body": ["산책 다녀왔어요"]}),
+        pd.DataFrame({"label": ["normal"], "score": [0.1], "threshold": [meta.threshold]}),
+    )
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=str(REPO_ROOT / "training" / "pyfunc_model.py"),
+        artifacts={"bundle": str(bundle)},
+        code_paths=[str(REPO_ROOT / "handlers")],
+        pip_requirements=PIP_REQUIREMENTS,
+        signature=signature,
+        registered_model_name=MODEL_NAME if register else None,
+    )
+    return str(info.registered_model_version) if register else None
+
+
 def train(config: TrainConfig, cfg: Settings) -> TrainResult:
     """Run one tracked training run; register the model and claim `champion` if vacant."""
     with warnings.catch_warnings():
@@ -335,74 +396,45 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         started = time.perf_counter()
         if config.pretrain_data:
             pretrain(built, config, dev_set)
-        best_epoch, _, dev_scores = fit(built, train_set, dev_set, config.seed)
-        lexical, lexical_weight = None, 0.0
-        if config.lexical_blend:
-            alone = score_predictions(dev_set.labels, dev_scores, best_threshold(dev_set.labels, dev_scores))
-            mixed = fit_blend(train_set, dev_set, dev_scores, config.seed)
+        best_epoch, _, _ = fit(built, train_set, dev_set, config.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            done = finish_bundle(built, train_set, dev_set, config, Path(tmp) / "bundle")
             mlflow.log_metrics(
                 {
-                    "transformer_dev_macro_f1": alone.macro_f1,
-                    "transformer_dev_log_loss": mixed.dev_log_loss[0.0],
-                    "blend_dev_log_loss": mixed.dev_log_loss[mixed.weight],
+                    **done.fp32.as_metrics("best_dev_"),
+                    **done.int8.as_metrics("best_dev_int8_"),
+                    **done.blend_metrics,
+                    "threshold": done.meta.threshold,
+                    "lexical_weight": done.meta.lexical_weight,
+                    "best_epoch": best_epoch,
+                    "train_seconds": time.perf_counter() - started,
                 }
             )
-            if mixed.weight > 0:
-                lexical, lexical_weight, dev_scores = mixed.pipeline, mixed.weight, mixed.dev_scores
-        threshold = best_threshold(dev_set.labels, dev_scores)
-        final = score_predictions(dev_set.labels, dev_scores, threshold)
-        mlflow.log_metrics(
-            {
-                **final.as_metrics("best_dev_"),
-                "threshold": threshold,
-                "lexical_weight": lexical_weight,
-                "best_epoch": best_epoch,
-                "train_seconds": time.perf_counter() - started,
-            }
-        )
-        plots.log_evaluation_artifacts(dev_set.labels, dev_scores, threshold, prefix="dev")
-        mlflow.log_dict(distribution(dev_scores, threshold), REFERENCE_ARTIFACT)
-        log.info("best epoch %d: dev macro-F1 %.3f at threshold %.3f", best_epoch, final.macro_f1, threshold)
-        meta = BundleMeta(
-            threshold=threshold,
-            max_length=built.recipe.max_length,
-            truncation=built.recipe.truncation,
-            backbone=config.backbone,
-            model_name=MODEL_NAME,
-            lexical_weight=lexical_weight,
-        )
-        version = None
-        with tempfile.TemporaryDirectory() as tmp:
-            bundle = save_bundle(built, meta, Path(tmp) / "bundle", lexical)
-            example = {"title": ["오늘 날씨 좋네요"], "body": ["산책 다녀왔어요"]}
-            import pandas as pd
-
-            signature = infer_signature(
-                pd.DataFrame(example),
-                pd.DataFrame({"label": ["normal"], "score": [0.1], "threshold": [threshold]}),
+            plots.log_evaluation_artifacts(dev_set.labels, done.scores, done.meta.threshold, prefix="dev")
+            mlflow.log_dict(distribution(done.scores, done.meta.threshold), REFERENCE_ARTIFACT)
+            log.info(
+                "best epoch %d: dev macro-F1 %.3f (int8 %.3f) at threshold %.3f; CPU serving precision %s",
+                best_epoch,
+                done.fp32.macro_f1,
+                done.int8.macro_f1,
+                done.meta.threshold,
+                done.cpu_precision,
             )
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(REPO_ROOT / "training" / "pyfunc_model.py"),
-                artifacts={"bundle": str(bundle)},
-                code_paths=[str(REPO_ROOT / "handlers")],
-                pip_requirements=PIP_REQUIREMENTS,
-                signature=signature,
-                registered_model_name=MODEL_NAME if config.register else None,
-            )
-            version = str(info.registered_model_version) if config.register else None
+            version = log_model(done.meta, Path(tmp) / "bundle", config.register)
         became_champion = False
         if version is not None:
             for key, value in {
                 "backbone": config.backbone,
                 "preprocessing_version": PREPROCESSING_VERSION,
-                "dev_macro_f1": f"{final.macro_f1:.4f}",
-                "threshold": f"{threshold:.4f}",
-                "lexical_weight": f"{lexical_weight:g}",
+                "dev_macro_f1": f"{done.fp32.macro_f1:.4f}",
+                "threshold": f"{done.meta.threshold:.4f}",
+                "lexical_weight": f"{done.meta.lexical_weight:g}",
+                "cpu_precision": done.cpu_precision,
+                "precision_decided_by": f"validation run {run.info.run_id} ({dev_set.source})",
                 "train_data": DATA_SPEC_SEPARATOR.join(data_specs),
                 **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
             }.items():
                 client.set_model_version_tag(MODEL_NAME, version, key, value)
             became_champion = registry.claim_champion_if_vacant(client, version)
             log.info("registered %s version %s%s", MODEL_NAME, version, " (champion)" if became_champion else "")
-        return TrainResult(run.info.run_id, version, final, threshold, became_champion)
+        return TrainResult(run.info.run_id, version, done.fp32, done.meta.threshold, became_champion)

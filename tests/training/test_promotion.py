@@ -51,11 +51,23 @@ def test_evaluation_is_a_linked_run_with_baseline(store) -> None:
     tags = client.get_model_version(MODEL_NAME, weak.version).tags
     assert tags["last_evaluation_run"] == report.run_id
     assert "tf-idf baseline" in format_report(report)
-    # The int8 variant is scored beside fp32 and decides what serving runs on CPU.
+    # The int8 variant is scored beside fp32; what serving runs stays the validation run's decision.
     delta = run.data.metrics["int8_macro_f1_delta"]
     assert delta == pytest.approx(report.model.macro_f1 - report.int8.macro_f1)
-    assert tags["cpu_precision"] == ("int8" if delta <= 0.01 else "fp32") == report.cpu_precision
+    assert tags["precision_decided_by"].startswith(f"validation run {weak.run_id}")
     assert "int8 variant" in format_report(report)
+
+
+def test_evaluation_changes_serving_precision_only_when_asked(store) -> None:
+    cfg, weak, _, eval_csv = store
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    client.set_model_version_tag(MODEL_NAME, weak.version, "cpu_precision", "sentinel")
+    evaluate(weak.version, eval_csv, cfg)
+    assert client.get_model_version(MODEL_NAME, weak.version).tags["cpu_precision"] == "sentinel"
+    report = evaluate(weak.version, eval_csv, cfg, decide_precision=True)
+    tags = client.get_model_version(MODEL_NAME, weak.version).tags
+    assert tags["cpu_precision"] == report.cpu_precision
+    assert tags["precision_decided_by"] == f"evaluation run {report.run_id}"
 
 
 def test_what_if_truncation_leaves_the_version_alone(store) -> None:
@@ -124,3 +136,30 @@ def test_a_blending_version_is_also_reported_without_its_lexical_part(store) -> 
     assert report.model.ece != pytest.approx(report.transformer.ece), "the lexical part changes the scores"
     plain = evaluate("champion", eval_csv, cfg, int8=False)
     assert plain.transformer is None and "no lexical" not in format_report(plain)
+
+
+def test_evaluation_reports_tags_worst_errors_and_evasion(store, tmp_path) -> None:
+    import mlflow
+    import pandas as pd
+
+    cfg, weak, _, eval_csv = store
+    frame = pd.read_csv(eval_csv)
+    frame["source_tag"] = ["홍보" if i % 2 else "후기" for i in range(len(frame))]
+    tagged = tmp_path / "tagged.csv"
+    frame.to_csv(tagged, index=False)
+    report = evaluate(weak.version, tagged, cfg, int8=False, evasion_seed=0)
+    assert set(report.by_tag["tag"]) == {"홍보", "후기"} and report.by_tag["posts"].sum() == len(frame)
+    assert report.evasion is not None and report.baseline_evasion is not None
+    text = format_report(report)
+    assert "clean vs evasion macro-F1" in text and "by tag" in text
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    metrics = client.get_run(report.run_id).data.metrics
+    assert metrics["evasion_macro_f1_delta"] == pytest.approx(report.model.macro_f1 - report.evasion.macro_f1)
+    artifacts = {a.path for a in client.list_artifacts(report.run_id)}
+    assert {"eval_scores.json", "eval_worst_errors.json", "eval_by_tag.json"} <= artifacts
+    tracking.configure(cfg)
+    scores = mlflow.load_table("eval_scores.json", run_ids=[report.run_id])
+    assert len(scores) == len(frame) and scores["score"].between(0, 1).all()
+    worst = mlflow.load_table("eval_worst_errors.json", run_ids=[report.run_id])
+    assert set(worst["error"]) <= {"false positive", "false negative"}
+    assert len(worst) == (scores["label"] != scores["predicted"]).sum() or len(worst) <= 40

@@ -77,7 +77,7 @@ def test_moving_the_alias_is_what_downstream_follows(two_runs, tmp_path: Path) -
         registry.set_alias(client, registry.CHAMPION, "1")
 
 
-def test_export_serves_the_precision_evaluation_chose(two_runs, tmp_path: Path) -> None:
+def test_export_serves_the_precision_validation_chose(two_runs, tmp_path: Path) -> None:
     import json
     import zipfile
     from dataclasses import replace
@@ -92,13 +92,16 @@ def test_export_serves_the_precision_evaluation_chose(two_runs, tmp_path: Path) 
         with zipfile.ZipFile(archive.path) as mar:
             return json.loads(mar.read("bundle/classifier.json"))["cpu_precision"]
 
-    assert exported_precision(cfg, "untagged") == "fp32"
-    client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", "int8")
+    validated = client.get_model_version(MODEL_NAME, "2").tags["cpu_precision"]
+    assert validated in {"fp32", "int8"}, "training's validation run decides the serving precision"
+    assert exported_precision(cfg, "validated") == validated
+    other = "fp32" if validated == "int8" else "int8"
+    client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", other)
     try:
-        assert exported_precision(cfg, "tagged") == "int8"
+        assert exported_precision(cfg, "tagged") == other
         assert exported_precision(replace(cfg, ts_cpu_precision="fp32"), "forced") == "fp32"
     finally:
-        client.delete_model_version_tag(MODEL_NAME, "2", "cpu_precision")
+        client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", validated)
 
 
 def test_two_stage_run_pretrains_then_fine_tunes_and_logs_both_stages(tmp_path: Path) -> None:
@@ -139,3 +142,44 @@ def test_a_blended_version_carries_its_lexical_component_to_serving(two_runs, tm
         assert f"bundle/{LEXICAL_FILE}" in mar.namelist()
     with zipfile.ZipFile(export_model(first.version, cfg, export_dir=tmp_path / "plain").path) as mar:
         assert f"bundle/{LEXICAL_FILE}" not in mar.namelist()
+
+
+@pytest.mark.slow
+def test_scores_make_eval_logs_are_what_torchserve_answers(two_runs, tmp_path: Path) -> None:
+    """One scoring path: a real TorchServe serving version 2 (blended) answers each post with the
+    score `evaluate` logged for it (fp32, within 1e-5), and with int8 it takes the same badge decision."""
+    from dataclasses import replace
+
+    import requests
+
+    from serving import torchserve
+    from serving.export import export_model
+    from training.evaluate import evaluate
+
+    cfg, _, second = two_runs
+    posts = pd.read_csv(SEED_DATA).sample(32, random_state=5)
+    csv = tmp_path / "posts.csv"
+    posts.to_csv(csv, index=False)
+    report = evaluate(second.version, csv, cfg)
+    tracking.configure(cfg)
+    logged = mlflow.load_table("eval_scores.json", run_ids=[report.run_id])
+    for precision, column in (("fp32", "score"), ("int8", "score_int8")):
+        serving = replace(cfg, ts_cpu_precision=precision)
+        keys = torchserve.start(serving, export_model(second.version, serving).file_name)
+        try:
+            answers = [
+                requests.post(
+                    f"{serving.inference_url}/predictions/{MODEL_NAME}",
+                    json={"title": title, "body": body},
+                    headers={"Authorization": f"Bearer {keys.inference}"},
+                    timeout=30,
+                ).json()
+                for title, body in zip(posts["title"], posts["body"], strict=True)
+            ]
+        finally:
+            torchserve.stop(serving)
+        served = [a["score"] for a in answers]
+        if precision == "fp32":
+            assert served == pytest.approx(logged[column].tolist(), abs=1e-5)
+        decisions = [a["label"] == "ad" for a in answers]
+        assert decisions == [s >= report.threshold for s in logged[column]], precision

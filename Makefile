@@ -30,7 +30,7 @@ help:
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make train-real - RECIPE (tag-teacher|confident-weak|teacher-then-clean|clean) [EPOCHS=n CONFIDENCE=p WEAK_CAP=n BLEND=0 SEED=n MAX_LENGTH=n TRUNCATION=head|head_tail] on SHARED_DATA, evaluated on gold_dev, promoted if better"
 	@echo "make learning-curve - gold_dev macro-F1 of TF-IDF / frozen backbone vs number of careful labels (SHARED_DATA)"
-	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA"
+	@echo "make eval    - score MODEL (default: the champion) and the TF-IDF baseline on EVAL_DATA [EVASION=seed: also with its ads disguised]"
 	@echo "make promote - move champion to CANDIDATE (default: latest) only if it scores higher"
 	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG) [RUNS=n: repeat, median verdict]"
 	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
@@ -69,7 +69,7 @@ learning-curve: venv backbone
 	$(OFFLINE) $(PY) -m training learning-curve --shared $(SHARED_DATA)
 
 eval: venv
-	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL)
+	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL) $(if $(EVASION),--evasion $(EVASION))
 
 promote: venv
 	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)

@@ -78,7 +78,7 @@ def _train_real(args: argparse.Namespace) -> int:
         return 1
     result = train(config, cfg)
     dev = shared / "gold_dev.csv"
-    print(format_report(evaluate(result.version, dev, cfg)))
+    print(format_report(evaluate(result.version, dev, cfg, evasion_seed=0)))
     if not result.became_champion:
         print(promote(result.version, dev, cfg).summary())
     return 0
@@ -109,7 +109,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     baseline = Path(args.baseline_data) if args.baseline_data else None
     report = evaluate(
-        args.model, Path(args.data), settings(), baseline, int8=not args.no_int8, truncation=args.truncation
+        args.model,
+        Path(args.data),
+        settings(),
+        baseline,
+        int8=not args.no_int8,
+        truncation=args.truncation,
+        evasion_seed=args.evasion,
+        decide_precision=args.decide_precision,
     )
     print(format_report(report))
     return 0
@@ -230,6 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--no-int8", action="store_true", help="skip scoring the int8 variant")
     ev.add_argument(
         "--truncation", choices=["head", "head_tail"], help="what-if: override the model's truncation (no tags)"
+    )
+    ev.add_argument(
+        "--evasion",
+        type=int,
+        nargs="?",
+        const=0,
+        metavar="SEED",
+        help="also score the CSV with its ads disguised by training.evasion (seed, default 0)",
+    )
+    ev.add_argument(
+        "--decide-precision",
+        action="store_true",
+        help="override: set the version's cpu_precision tag from this evaluation (training's validation run sets it)",
     )
     ev.set_defaults(func=_evaluate)
     pr = sub.add_parser("promote", help="move champion to the candidate only if it scores higher")

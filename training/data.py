@@ -5,7 +5,8 @@ data: UTF-8 CSV with a header containing
   - `body` (or `text`): the post text (required);
   - `title`: optional;
   - `label`: 1/0, or ad/normal, or 광고/일반 (required);
-  - `weight`: optional per-row sample weight (e.g. 1.0 for careful labels, 0.3 for weak ones).
+  - `weight`: optional per-row sample weight (e.g. 1.0 for careful labels, 0.3 for weak ones);
+  - `source_tag` (or `case`): optional group of the row, reported on its own by evaluation.
 Other columns are ignored. Rows whose text is empty after cleaning are dropped (and counted).
 """
 
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +41,8 @@ class PostSet:
     weights: list[float]
     source: str
     digest: str
+    tags: list[str] = field(default_factory=list)
+    """Each post's group (`source_tag` or `case` column), or empty when the CSV has none."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -58,6 +62,7 @@ class PostSet:
             weights=[self.weights[i] for i in indices],
             source=f"{self.source}#{source_suffix}",
             digest=_digest(texts, [self.labels[i] for i in indices]),
+            tags=[self.tags[i] for i in indices] if self.tags else [],
         )
 
 
@@ -77,8 +82,19 @@ def parse_label(raw: object) -> int:
     return _LABELS[key]
 
 
-def load_posts(path: str | Path) -> PostSet:
-    """Read and clean a labeled CSV (see the module docstring for the format)."""
+def _is_ad(raw: object) -> bool:
+    try:
+        return parse_label(raw) == 1
+    except DataError:
+        return False
+
+
+def load_posts(path: str | Path, rewrite_ads: Callable[[str], str] | None = None) -> PostSet:
+    """Read and clean a labeled CSV (see the module docstring for the format).
+
+    `rewrite_ads` changes the raw title and body of every ad before cleaning (the evasion
+    evaluation, training.evasion); normal posts are read as they are.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
@@ -88,15 +104,20 @@ def load_posts(path: str | Path) -> PostSet:
         raise DataError(f"{path}: needs columns 'body' (or 'text') and 'label'; found {list(frame.columns)}")
     titles = frame["title"] if "title" in frame.columns else [""] * len(frame)
     weights = frame["weight"] if "weight" in frame.columns else ["1"] * len(frame)
-    texts, labels, kept_weights, dropped = [], [], [], 0
-    for row, (title, body, label, weight) in enumerate(
-        zip(titles, frame[body_column], frame["label"], weights, strict=True), start=2
+    tag_column = next((c for c in ("source_tag", "case") if c in frame.columns), None)
+    tags = frame[tag_column] if tag_column else [""] * len(frame)
+    texts, labels, kept_weights, kept_tags, dropped = [], [], [], [], 0
+    for row, (title, body, label, weight, tag) in enumerate(
+        zip(titles, frame[body_column], frame["label"], weights, tags, strict=True), start=2
     ):
+        if rewrite_ads is not None and _is_ad(label):
+            title, body = rewrite_ads(title), rewrite_ads(body)
         try:
             texts.append(model_text(title, body))
         except (EmptyTextError, TextTooLongError):
             dropped += 1
             continue
+        kept_tags.append(tag)
         try:
             labels.append(parse_label(label))
             kept_weights.append(float(weight or 1.0))
@@ -106,15 +127,15 @@ def load_posts(path: str | Path) -> PostSet:
         log.warning("%s: dropped %d rows with no usable text", path.name, dropped)
     if len(set(labels)) < 2:
         raise DataError(f"{path}: needs both ad and normal examples")
-    return PostSet(texts, labels, kept_weights, str(path), _digest(texts, labels))
+    return PostSet(texts, labels, kept_weights, str(path), _digest(texts, labels), kept_tags if tag_column else [])
 
 
 def concat(parts: list[PostSet]) -> PostSet:
     texts = [t for p in parts for t in p.texts]
     labels = [label for p in parts for label in p.labels]
-    return PostSet(
-        texts, labels, [w for p in parts for w in p.weights], "+".join(p.source for p in parts), _digest(texts, labels)
-    )
+    tags = [t for p in parts for t in (p.tags or [""] * len(p))] if any(p.tags for p in parts) else []
+    weights = [w for p in parts for w in p.weights]
+    return PostSet(texts, labels, weights, "+".join(p.source for p in parts), _digest(texts, labels), tags)
 
 
 def load_mixture(specs: list[str]) -> PostSet:
@@ -130,7 +151,7 @@ def load_mixture(specs: list[str]) -> PostSet:
             path, factor = spec, "1"
         posts = load_posts(path)
         scale = float(factor)
-        parts.append(PostSet(posts.texts, posts.labels, [w * scale for w in posts.weights], posts.source, posts.digest))
+        parts.append(replace(posts, weights=[w * scale for w in posts.weights]))
     return parts[0] if len(parts) == 1 else concat(parts)
 
 

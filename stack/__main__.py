@@ -54,16 +54,15 @@ def up(cfg: Settings) -> int:
     from training import registry, tracking
 
     timings: list[tuple[str, float]] = []
-    with phase("train default classifier (skipped when a champion exists)", timings):
-        client = tracking.configure(cfg)
-        champion = registry.get_alias(client, registry.CHAMPION)
-        if champion is None:
-            from training.train import TrainConfig, train
+    with phase("train default classifier (skipped when a usable champion exists)", timings):
+        from training.default_model import reason_to_train, train_default
 
-            result = train(TrainConfig(data=cfg.seed_data, backbone=cfg.backbone, run_name="make-run-default"), cfg)
-            print(f"    trained {MODEL_NAME} version {result.version}: dev macro-F1 {result.dev.macro_f1:.3f}")
-            champion = registry.get_alias(client, registry.CHAMPION)
-        else:
+        reason = reason_to_train(cfg)
+        if reason is not None:
+            print(f"    training the default model: {reason}", flush=True)
+            print("    " + train_default(cfg).replace("\n", "\n    "))
+        champion = registry.get_alias(tracking.configure(cfg), registry.CHAMPION)
+        if reason is None:
             print(f"    champion is {MODEL_NAME} version {champion.version}; reusing it")
     with phase("export champion to a TorchServe archive", timings):
         mar = cfg.model_store / f"{archive_name(str(champion.version))}.mar"

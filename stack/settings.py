@@ -141,7 +141,7 @@ class Settings:
     backbone: str
     """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
     seed_data: Path
-    """ADS_SEED_DATA (training/data/seed_posts.csv): data `make run` trains on."""
+    """ADS_SEED_DATA (training/data/board_corpus.csv): data `make run` trains on (training.default_model)."""
     mlflow_tracking_uri: str | None = None
     """MLFLOW_TRACKING_URI (unset): another tracking server instead of the local SQLite store.
     Captured when settings are built: MLflow itself writes this variable into the environment."""
@@ -181,7 +181,7 @@ class Settings:
             drift_window=_int(env, "ADS_DRIFT_WINDOW", 500),
             low_confidence_margin=float(env.get("ADS_LOW_CONFIDENCE_MARGIN", "0.1")),
             backbone=env.get("ADS_BACKBONE", "e5"),
-            seed_data=_path(env, "ADS_SEED_DATA", "training/data/seed_posts.csv"),
+            seed_data=_path(env, "ADS_SEED_DATA", "training/data/board_corpus.csv"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
         )
 

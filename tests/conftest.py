@@ -75,6 +75,7 @@ def make_settings(root: Path, **overrides: str):
         "ADS_TS_GRPC_INFERENCE_PORT": str(ports[5]),
         "ADS_TS_GRPC_MANAGEMENT_PORT": str(ports[6]),
         "ADS_BACKBONE": "tiny",
+        "ADS_SEED_DATA": str(SEED_DATA),
         "ADS_PENDING_POLL_S": "0.5",
         # One worker per test server: batching and fault tests need one queue to observe, and
         # CI's two cores are shared with pytest. The two-worker default is measured by make bench.

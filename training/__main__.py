@@ -39,6 +39,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         truncation=args.truncation,
+        trainable_layers=args.trainable_layers,
         lexical_blend=args.lexical_blend,
         run_name=args.run_name,
     )
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--learning-rate", type=float)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--max-length", type=int)
+    t.add_argument("--trainable-layers", type=int, help="fine-tune only the top N encoder layers (default: all)")
     t.add_argument("--truncation", choices=["head", "head_tail"], help="how long posts are cut (default: head)")
     t.add_argument("--lexical-blend", action="store_true", help="blend in a lexical component (handlers.lexical)")
     t.add_argument("--run-name")

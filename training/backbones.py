@@ -46,6 +46,8 @@ class Recipe:
     warmup_ratio: float = 0.1
     truncation: str = "head"
     """How posts longer than max_length are cut (handlers.classifier.encode_texts)."""
+    trainable_layers: int | None = None
+    """Fine-tune only the top this-many encoder layers (and the head); None trains them all."""
 
 
 @dataclass
@@ -169,6 +171,23 @@ BACKBONES: dict[str, Callable[[list[str], int], Built]] = {
     "tiny": build_tiny,
     "kobert": build_kobert,
 }
+
+
+def freeze_lower_layers(built: Built) -> None:
+    """Freeze the embeddings and every encoder layer below the recipe's top `trainable_layers`.
+
+    Autograd records nothing for the frozen layers, so a step costs their forward pass only.
+    """
+    keep = built.recipe.trainable_layers
+    if keep is None:
+        return
+    base = built.model.base_model
+    layers = base.encoder.layer
+    if not 0 <= keep <= len(layers):
+        raise ValueError(f"trainable_layers must be between 0 and {len(layers)}, got {keep}")
+    for module in [base.embeddings, *layers[: len(layers) - keep]]:
+        module.requires_grad_(False)
+    log.info("training the top %d of %d encoder layers and the head", keep, len(layers))
 
 
 def build(name: str, train_texts: list[str], seed: int) -> Built:

@@ -68,6 +68,8 @@ class TrainConfig:
     max_length: int | None = None
     truncation: str | None = None
     """head | head_tail (default: the backbone recipe's, head)."""
+    trainable_layers: int | None = None
+    """Fine-tune only the top this-many encoder layers (default: the recipe's, all)."""
     patience: int | None = None
     pretrain_data: list[str] | None = None
     """Optional first stage: fine-tune on these `path[:weight]` specs (e.g. relabeled weak posts)
@@ -370,10 +372,12 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
     )
     built = backbones.build(config.backbone, train_set.texts, config.seed)
     overrides = {
-        k: getattr(config, k) for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience", "truncation")
+        k: getattr(config, k)
+        for k in ("epochs", "learning_rate", "batch_size", "max_length", "patience", "truncation", "trainable_layers")
     }
     built.recipe = replace(built.recipe, **{k: v for k, v in overrides.items() if v is not None})
     check_max_length(built)
+    backbones.freeze_lower_layers(built)
     with mlflow.start_run(run_name=config.run_name) as run:
         mlflow.log_params(
             {

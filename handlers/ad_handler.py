@@ -6,7 +6,10 @@ BaseHandler.handle runs `preprocess` (parse and clean each request on its own) -
 own HandlerTime (and, with `profile: true` in the handler block, the time of each stage).
 Every stage keeps failures per request: a request that cannot be parsed, cleaned, tokenized or
 scored gets its own 4xx and never fails its batch-mates. `describe_handle` answers TorchServe's
-describe call (`GET /models/{name}?customized=true` on the management API) with the bundle's meta.
+describe call (`GET /models/{name}?customized=true` on the management API) with the bundle's meta;
+`explain_handle` answers the explanations API (`POST /explanations/{name}`, same body as a
+prediction) with the prediction plus `evidence`: the n-grams that pushed the score up
+(handlers.evidence; empty for a bundle without a lexical component).
 
 Settings come from the `handler:` block of model-config.yaml:
   micro_batch (16): most posts per forward pass inside one TorchServe batch;
@@ -128,6 +131,14 @@ class AdHandler(BaseHandler):
             "threshold": self.classifier.meta.threshold,
             "model": self.classifier.model_id,
         }
+
+    def explain_handle(self, data_preprocess: list[ParsedPost | BadRequest], raw_data) -> list[dict[str, Any]]:
+        """TorchServe's explanations call: each answer plus the n-grams that pushed its score up."""
+        answers = self.postprocess(self.inference(data_preprocess))
+        for item, answer in zip(data_preprocess, answers, strict=True):
+            if isinstance(item, ParsedPost) and "error" not in answer:
+                answer["evidence"] = [asdict(e) for e in self.classifier.evidence(item.text)]
+        return answers
 
     def describe_handle(self) -> dict[str, Any]:
         """The served bundle's meta, device and precision (TorchServe's describe call)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, BatchEncoding
 
+from handlers.evidence import Evidence, lexical_evidence
 from handlers.lexical import blend, lexical_scores, load_lexical
 from handlers.text import PREPROCESSING_VERSION, model_text
 from handlers.tokenization import load_tokenizer
@@ -319,6 +320,10 @@ class AdClassifier:
 
     def score_texts(self, texts: list[str]) -> list[float]:
         return self.score_batch(texts).scores
+
+    def evidence(self, text: str, top: int = 5) -> list[Evidence]:
+        """The n-grams of a cleaned text that pushed its ad score up (none without a lexical component)."""
+        return lexical_evidence(self.lexical, text, top) if self.lexical is not None else []
 
     def label(self, score: float) -> str:
         return AD if score >= self.meta.threshold else NORMAL

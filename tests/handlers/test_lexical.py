@@ -87,3 +87,42 @@ def test_blend_weight_follows_the_better_scorer(seed_split) -> None:
     assert leaning.weight == max(BLEND_WEIGHTS)
     assert leaning.dev_log_loss[leaning.weight] < leaning.dev_log_loss[0.0]
     assert len(leaning.dev_scores) == len(dev)
+
+
+def test_evidence_reads_the_component_exactly(blended_bundle) -> None:
+    """Each n-gram's push is its TF-IDF value times its coefficient, found through the same hashing."""
+    import numpy as np
+
+    from handlers.evidence import lexical_evidence
+    from handlers.lexical import load_lexical
+    from handlers.text import clean
+
+    pipeline = load_lexical(blended_bundle)
+    text = clean("오늘만 특가 할인 카톡 문의 주세요 010-1234-5678")
+    found = lexical_evidence(pipeline, text, top=5)
+    assert found and [e.weight for e in found] == sorted((e.weight for e in found), reverse=True)
+    assert all(e.text in text and e.weight > 0 for e in found)
+    hashing, tfidf, regression = (step for _, step in pipeline.steps)
+    row = tfidf.transform(hashing.transform([text]))
+    total = float(row.multiply(regression.coef_[0]).sum())
+    assert total == pytest.approx(float(regression.decision_function(row)[0] - regression.intercept_[0]))
+    assert np.isfinite(total)
+
+
+def test_handler_explanations_carry_evidence(blended_bundle, tmp_path) -> None:
+    import shutil
+
+    from handlers.ad_handler import BUNDLE_DIR, AdHandler
+    from tests.handlers.test_ad_handler import FakeContext
+
+    shutil.copytree(blended_bundle, tmp_path / BUNDLE_DIR)
+    context = FakeContext(tmp_path)
+    handler = AdHandler()
+    handler.initialize(context)
+    context.headers["explain"] = "True"
+    out = handler.handle(
+        [{"body": {"title": "특가", "body": "카톡 문의 주세요 할인 이벤트"}}, {"body": b"{bad"}], context
+    )
+    assert out[0]["label"] in {"ad", "normal"} and isinstance(out[0]["evidence"], list) and out[0]["evidence"]
+    assert {"text", "weight"} == set(out[0]["evidence"][0])
+    assert out[1]["code"] == 400 and "evidence" not in out[1]

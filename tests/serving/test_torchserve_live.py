@@ -160,6 +160,22 @@ def test_poisoned_requests_fail_alone_inside_real_batches(live_torchserve, keys)
     assert after_count - before_count < len(payloads), "no batch held more than one request"
 
 
+def test_explanations_api_answers_with_evidence(live_torchserve, keys) -> None:
+    """The explanations call scores like a prediction and adds `evidence` (empty: this bundle has no
+    lexical component, whose n-grams are the evidence)."""
+    body = {"title": "특가", "body": "카톡 문의 주세요"}
+    response = requests.post(
+        f"{live_torchserve.inference_url}/explanations/{MODEL_NAME}",
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {keys.inference}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    explained = response.json()
+    assert explained["evidence"] == []
+    assert explained["score"] == predict(live_torchserve, body, keys.inference).json()["score"]
+
+
 def test_prometheus_metrics_endpoint(live_torchserve, keys) -> None:
     predict(live_torchserve, {"body": "메트릭 확인용 글"}, keys.inference)
     text = requests.get(f"http://127.0.0.1:{live_torchserve.ts_metrics_port}/metrics", timeout=10).text

@@ -98,14 +98,15 @@ format: venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): pyproject.toml
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "error: $(PYTHON_BIN) not found; install Python 3.11"; exit 1; }
-	@echo "==> creating $(VENV) and installing pinned requirements (first time: several minutes)"
+	@echo "==> creating $(VENV) and installing pyproject.toml's pinned requirements (first time: several minutes)"
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_SPEC)
 	@# pip 26 has once failed with "Error while checking for conflicts"; one retry is enough.
-	$(PY) -m pip install -q -r requirements.txt || $(PY) -m pip install -q -r requirements.txt
+	$(PY) -m stack.requirements test dev > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt || $(PY) -m pip install -q -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
 backbone: $(BACKBONE_DIR)/conversion.json

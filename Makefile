@@ -104,8 +104,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_SPEC)
-	@# pip 26 has once failed with "Error while checking for conflicts"; one retry is enough.
 	$(PY) -m stack.requirements test dev > $(VENV)/requirements.txt
+	@# pip can fail intermittently with "Error while checking for conflicts"; one retry is enough.
 	$(PY) -m pip install -q -r $(VENV)/requirements.txt || $(PY) -m pip install -q -r $(VENV)/requirements.txt
 	touch $(STAMP)
 

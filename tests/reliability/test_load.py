@@ -33,7 +33,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(live_torchserve, tmp_path
     with ServedBoard(cfg) as served:
         # One gradio_client Client per thread: a Client shared by threads that call it at the same
         # time can close its event stream under a newer call, which then fails with CancelledError
-        # on the client side (seen once in a full run). Each of the CLIENTS threads is one client.
+        # on the client side (intermittently). Each of the CLIENTS threads is one client.
         local = threading.local()
         latencies: list[float] = []
         errors: list[str] = []

@@ -138,6 +138,23 @@ class Settings:
     """ADS_DRIFT_WINDOW (500): newest classified items the drift gauges compare with the reference."""
     low_confidence_margin: float
     """ADS_LOW_CONFIDENCE_MARGIN (0.1): a score this close to the threshold counts as low-confidence."""
+    report_review_at: int
+    """ADS_REPORT_REVIEW_AT (3): distinct readers' reports that show an item as 검토 중 until a
+    moderator decides."""
+    limit_posts: str
+    """ADS_LIMIT_POSTS (5/60): posts one client may write per that many seconds."""
+    limit_comments: str
+    """ADS_LIMIT_COMMENTS (10/60): comments one client may write per that many seconds."""
+    limit_reports: str
+    """ADS_LIMIT_REPORTS (10/60): reports one client may send per that many seconds."""
+    limit_per_address: int
+    """ADS_LIMIT_PER_ADDRESS (5): one IP address may act as often as this many clients together."""
+    login_max_failures: int
+    """ADS_LOGIN_MAX_FAILURES (5): wrong moderator logins in a row before a client is locked out."""
+    login_lockout_s: float
+    """ADS_LOGIN_LOCKOUT_S (30): the first lockout; it doubles with each further wrong login."""
+    evidence_public: bool
+    """ADS_EVIDENCE_PUBLIC (false): show everyone, not only moderators, why an item was labelled 광고."""
     backbone: str
     """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
     seed_data: Path
@@ -180,6 +197,14 @@ class Settings:
             pending_poll_s=float(env.get("ADS_PENDING_POLL_S", "5")),
             drift_window=_int(env, "ADS_DRIFT_WINDOW", 500),
             low_confidence_margin=float(env.get("ADS_LOW_CONFIDENCE_MARGIN", "0.1")),
+            report_review_at=_int(env, "ADS_REPORT_REVIEW_AT", 3),
+            limit_posts=env.get("ADS_LIMIT_POSTS", "5/60"),
+            limit_comments=env.get("ADS_LIMIT_COMMENTS", "10/60"),
+            limit_reports=env.get("ADS_LIMIT_REPORTS", "10/60"),
+            limit_per_address=_int(env, "ADS_LIMIT_PER_ADDRESS", 5),
+            login_max_failures=_int(env, "ADS_LOGIN_MAX_FAILURES", 5),
+            login_lockout_s=float(env.get("ADS_LOGIN_LOCKOUT_S", "30")),
+            evidence_public=_choice(env, "ADS_EVIDENCE_PUBLIC", "false", ("true", "false")) == "true",
             backbone=env.get("ADS_BACKBONE", "e5"),
             seed_data=_path(env, "ADS_SEED_DATA", "training/data/board_corpus.csv"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,

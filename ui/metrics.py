@@ -39,6 +39,21 @@ class BoardMetrics:
         self.overrides = Counter(
             "moderator_overrides", "Moderator label changes", ["direction"], namespace=ns, registry=self.registry
         )
+        self.reports = Counter("reports", "Readers' ad reports stored", ["kind"], namespace=ns, registry=self.registry)
+        self.reports_decided = Counter(
+            "reports_decided",
+            "Readers' ad reports a moderator decided: upheld (labelled ad) or rejected",
+            ["outcome"],
+            namespace=ns,
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "rate_limited",
+            "Requests refused by a per-client rate limit or login lockout",
+            ["action"],
+            namespace=ns,
+            registry=self.registry,
+        )
         self.ad_ratio = Gauge(
             "recent_ad_ratio",
             "Share of ads among the newest 200 classified items",

@@ -8,6 +8,7 @@ import io
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from training.data import load_posts
 
@@ -59,11 +60,21 @@ def test_override_is_shown_and_the_model_label_kept(board, client: Client, token
     assert post["id"] not in [i["id"] for i in client.predict(token, api_name="/review_queue")]
 
 
-def test_hidden_post_leaves_the_feed(client: Client, token: str) -> None:
+def test_hidden_post_is_closed_to_readers_and_shown_to_moderators(client: Client, token: str) -> None:
     post = client.predict("숨길 글", "신고가 들어온 글", "", api_name="/create_post")
-    client.predict(token, post["id"], api_name="/hide_post")
+    assert client.predict(token, post["id"], api_name="/hide_post")["hidden"] is True
     listed = client.predict(1, False, "", api_name="/list_posts")
     assert post["id"] not in [p["id"] for p in listed["posts"]]
+    assert client.predict(1, False, "신고가 들어온", api_name="/list_posts")["posts"] == []
+    with pytest.raises(AppError, match="존재하지 않는 게시글"):
+        client.predict(post["id"], api_name="/get_post")
+    with pytest.raises(AppError, match="존재하지 않는 게시글"):
+        client.predict(post["id"], "숨긴 글에 댓글", "", api_name="/add_comment")
+    for bad_token in ("", "forged.token"):
+        with pytest.raises(AppError, match="존재하지 않는 게시글"):
+            client.predict(post["id"], bad_token, api_name="/get_post")
+    seen = client.predict(post["id"], token, api_name="/get_post")
+    assert seen["hidden"] is True and seen["comments"] == []
 
 
 def test_export_is_training_data(client: Client, token: str, tmp_path) -> None:

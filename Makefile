@@ -9,17 +9,18 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 BACKBONE_DIR := .cache/backbones/multilingual-e5-small
-OFFLINE := GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TRANSFORMERS_OFFLINE=1 MLFLOW_DISABLE_TELEMETRY=true
+# The offline environment (stack/settings.py OFFLINE_ENV), expanded when a recipe runs, after the venv exists.
+OFFLINE = $(shell $(PY) -m stack.settings --offline-env)
 DATA ?= training/data/seed_posts.csv
 # Evaluation data: the careful-label dev set when ../shared is present, else the seed set.
 EVAL_DATA ?= $(if $(wildcard ../shared/data/gold_dev.csv),../shared/data/gold_dev.csv,training/data/seed_posts.csv)
 SHARED_DATA ?= ../shared/data
-MODEL ?= models:/ad-classifier@champion
+MODEL ?=
 CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test soak screenshot train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test docs soak screenshot train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -73,7 +74,7 @@ learning-curve: venv backbone
 	$(OFFLINE) $(PY) -m training learning-curve --shared $(SHARED_DATA)
 
 eval: venv
-	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) --model $(MODEL) $(if $(EVASION),--evasion $(EVASION))
+	$(OFFLINE) $(PY) -m training evaluate --data $(EVAL_DATA) $(if $(MODEL),--model $(MODEL)) $(if $(EVASION),--evasion $(EVASION))
 
 promote: venv
 	$(OFFLINE) $(PY) -m training promote --data $(EVAL_DATA) --candidate $(CANDIDATE)
@@ -84,10 +85,14 @@ bench: system-deps venv backbone
 	$(OFFLINE) $(PY) -m benchmarks.serving $(if $(RUNS),--runs $(RUNS))
 
 deploy: venv
-	$(OFFLINE) $(PY) -m serving deploy --model $(MODEL)
+	$(OFFLINE) $(PY) -m serving deploy $(if $(MODEL),--model $(MODEL))
 
 list: venv
 	$(OFFLINE) $(PY) -m training list
+
+# docs/configuration.md is generated from stack/settings.py; tests/test_settings.py checks it is current.
+docs: venv
+	$(PY) -m stack.settings --markdown > docs/configuration.md
 
 lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
@@ -97,14 +102,15 @@ format: venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): pyproject.toml
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "error: $(PYTHON_BIN) not found; install Python 3.11"; exit 1; }
-	@echo "==> creating $(VENV) and installing pinned requirements (first time: several minutes)"
+	@echo "==> creating $(VENV) and installing pyproject.toml's pinned requirements (first time: several minutes)"
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_SPEC)
-	@# pip 26 has once failed with "Error while checking for conflicts"; one retry is enough.
-	$(PY) -m pip install -q -r requirements.txt || $(PY) -m pip install -q -r requirements.txt
+	$(PY) -m stack.requirements test dev > $(VENV)/requirements.txt
+	@# pip can fail intermittently with "Error while checking for conflicts"; one retry is enough.
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt || $(PY) -m pip install -q -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
 backbone: $(BACKBONE_DIR)/conversion.json

@@ -483,7 +483,7 @@ def _spread(values: list[float], fmt: str, unit: str = "") -> str:
 
 
 def verdicts(rows: list[Row]) -> list[str]:
-    """The issue's targets, checked per shape and precision (naive is the fp32 row of its shape).
+    """The serving targets, checked per shape and precision (naive is the fp32 row of its shape).
 
     Each TorchServe run's share is taken against the higher of the rooflines measured just before
     and just after it (the conservative share on a drifting host); several runs give a median."""

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 
 import requests
 
-from stack.settings import MODEL_NAME, settings
+from stack.settings import MODEL_NAME, apply_offline_env, settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,26 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="archive a registry model for TorchServe")
-    export.add_argument("--model", default="models:/ad-classifier@champion")
+    export.add_argument("--model", help="alias URI, version URI or number (default: the champion)")
     start = sub.add_parser("start", help="start TorchServe and wait for a READY worker")
     start.add_argument("--archive", help="a .mar in the model store (default: export the champion)")
     start.add_argument("--foreground", action="store_true", help="stay attached until TorchServe exits")
     sub.add_parser("stop", help="stop TorchServe and wait for the JVM to exit")
     deploy = sub.add_parser("deploy", help="switch TorchServe to the champion (or --model) version")
-    deploy.add_argument("--model", default="models:/ad-classifier@champion")
+    deploy.add_argument("--model", help="alias URI, version URI or number (default: the champion)")
     sub.add_parser("status", help="the served model's workers; exit 0 only when one is READY (a health check)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    apply_offline_env()
     from serving import torchserve
     from serving.export import export_model
+    from training.registry import champion_uri
 
     cfg = settings()
+    model = args.model if getattr(args, "model", None) else champion_uri()
     try:
         if args.command == "export":
-            print(export_model(args.model, cfg).path)
+            print(export_model(model, cfg).path)
         elif args.command == "start":
-            archive = args.archive or export_model("models:/ad-classifier@champion", cfg).file_name
+            archive = args.archive or export_model(model, cfg).file_name
             torchserve.start(cfg, archive)
             print(f"TorchServe ready: {cfg.inference_url} (keys in {cfg.key_file})")
             while args.foreground and torchserve.pid(cfg) is not None:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "deploy":
             from serving.rollout import deploy as roll_out
 
-            result = roll_out(cfg, args.model)
+            result = roll_out(cfg, model)
             how = {
                 "unchanged": "already served",
                 "api": "switched with no downtime (model-control API)",

@@ -18,6 +18,7 @@ import requests
 from serving import torchserve
 from serving.export import Archive, archive_name, export_model
 from stack.settings import MODEL_NAME, Settings
+from training import registry
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,10 @@ def served_versions(cfg: Settings, keys: torchserve.Keys) -> list[str]:
     return [str(model["modelVersion"]) for model in torchserve.describe(cfg, keys)]
 
 
-def deploy(cfg: Settings, model_uri: str = f"models:/{MODEL_NAME}@champion", drain_s: float = DRAIN_S) -> Rollout:
-    """Serve `model_uri`'s version; raises TorchServeError when TorchServe is not running or refuses."""
+def deploy(cfg: Settings, model_uri: str | None = None, drain_s: float = DRAIN_S) -> Rollout:
+    """Serve `model_uri`'s version (default: the champion); raises TorchServeError when TorchServe is not
+    running or refuses."""
+    model_uri = model_uri or registry.champion_uri()
     if torchserve.pid(cfg) is None:
         raise torchserve.TorchServeError("TorchServe is not running; `make run` starts it with the champion")
     return switch(cfg, _archive(model_uri, cfg), drain_s)

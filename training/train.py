@@ -30,6 +30,7 @@ from handlers.classifier import AdClassifier, BundleMeta, eager_forward, encode_
 from handlers.lexical import save_lexical
 from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
+from stack.requirements import pinned
 from stack.settings import MODEL_NAME, REPO_ROOT, Settings
 from training import backbones, plots, registry, tracking
 from training.blend import fit_blend
@@ -41,16 +42,17 @@ log = logging.getLogger(__name__)
 DATA_SPEC_SEPARATOR = ";"
 """Joins several `path[:weight]` training-data specs in params and version tags."""
 
-PIP_REQUIREMENTS = [
-    "torch==2.13.0",
-    "transformers==5.23.0",
-    "tokenizers==0.23.3",
-    "sentencepiece==0.2.3",
-    "mlflow==3.17.2",
-    "scikit-learn==1.9.1",
-    "skops==0.16.0",
+MODEL_DISTRIBUTIONS = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "sentencepiece",
+    "mlflow",
+    "scikit-learn",
+    "skops",
     "pandas",
-]
+)
+"""What a logged model needs to load; their pins come from pyproject.toml (stack.requirements)."""
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ def log_model(meta: BundleMeta, bundle: Path, register: bool) -> str | None:
         python_model=str(REPO_ROOT / "training" / "pyfunc_model.py"),
         artifacts={"bundle": str(bundle)},
         code_paths=[str(REPO_ROOT / "handlers")],
-        pip_requirements=PIP_REQUIREMENTS,
+        pip_requirements=pinned(*MODEL_DISTRIBUTIONS),
         signature=signature,
         registered_model_name=MODEL_NAME if register else None,
     )

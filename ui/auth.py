@@ -15,8 +15,11 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from stack.settings import Settings, settings
 
 SESSION_HOURS = 8
 
@@ -38,11 +41,12 @@ def _write_secret(path: Path, data: dict) -> None:
     os.chmod(path, 0o600)
 
 
-def load_credentials(secrets_dir: Path, env: dict[str, str] | None = None) -> Credentials:
-    env = dict(os.environ) if env is None else env
-    username = env.get("ADS_MODERATOR_USER", "moderator")
-    if env.get("ADS_MODERATOR_PASSWORD"):
-        return Credentials(username, env["ADS_MODERATOR_PASSWORD"], "environment")
+def load_credentials(secrets_dir: Path, env: Mapping[str, str] | None = None) -> Credentials:
+    """The moderator's credentials from the settings (`env` instead of the process's, if given)."""
+    cfg = settings() if env is None else Settings.from_env(env)
+    username = cfg.moderator_user
+    if cfg.moderator_password is not None:
+        return Credentials(username, cfg.moderator_password.get_secret_value(), "environment")
     path = secrets_dir / "moderator.json"
     if not path.is_file():
         _write_secret(path, {"username": username, "password": secrets.token_urlsafe(12)})

@@ -10,7 +10,6 @@ the refused key, ask TorchServe's token API (with the API key) for a new one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import requests
 import requests.adapters
 
+from serving.torchserve import Keys, TorchServeError
 from stack.settings import MODEL_NAME, Settings
 
 log = logging.getLogger(__name__)
@@ -69,16 +69,16 @@ class TorchServeClient:
         return session
 
     # Keys -----------------------------------------------------------------------------------
-    def _read_keys(self) -> dict:
+    def _read_keys(self) -> Keys:
         try:
-            return json.loads(self.key_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ClassifierUnavailable("no_key", f"cannot read TorchServe key file {self.key_file}: {exc}") from exc
+            return Keys.read(self.key_file)
+        except TorchServeError as exc:
+            raise ClassifierUnavailable("no_key", str(exc)) from exc
 
     def inference_key(self) -> str:
         with self._lock:
             if self._key is None:
-                self._key = self._read_keys()["inference"]["key"]
+                self._key = self._read_keys().inference
             return self._key
 
     def refresh_key(self, refused: str) -> None:
@@ -87,19 +87,19 @@ class TorchServeClient:
             raise ClassifierUnavailable("auth", "TorchServe refused the configured ADS_TS_INFERENCE_KEY")
         with self._lock:
             keys = self._read_keys()
-            if keys["inference"]["key"] == refused:
+            if keys.inference == refused:
                 log.info("inference key refused; requesting a new one from TorchServe's token API")
                 try:
                     self.http.get(
                         self.token_url,
                         params={"type": "inference"},
-                        headers={"Authorization": f"Bearer {keys['API']['key']}"},
+                        headers={"Authorization": f"Bearer {keys.token_api}"},
                         timeout=self.timeout_s,
                     ).raise_for_status()
                 except requests.RequestException as exc:
                     raise ClassifierUnavailable("auth", f"token refresh failed: {exc}") from exc
                 keys = self._read_keys()
-            self._key = keys["inference"]["key"]
+            self._key = keys.inference
 
     # Classification ---------------------------------------------------------------------------
     def _post(self, title: str, body: str, key: str, url: str | None = None) -> requests.Response:

@@ -54,10 +54,9 @@ def test_a_champion_of_another_preprocessing_is_retrained(trained) -> None:
 
 def test_without_real_posts_the_default_says_so(trained, tmp_path: Path) -> None:
     cfg, _, _ = trained
-    from dataclasses import replace
 
     from training import default_model
 
     assert "not measured on real posts" in default_model.train_default(
-        replace(cfg, backbone="tiny"), real_dev=tmp_path / "absent.csv"
+        cfg.model_copy(update={"backbone": "tiny"}), real_dev=tmp_path / "absent.csv"
     )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SEED_DATA, make_settings
-from training import learning_curve
+from training import backbones, learning_curve
 from training.baseline import fit_tfidf_baseline
 from training.data import load_posts
 from training.metrics import score_predictions
@@ -84,7 +84,7 @@ def test_missing_careful_labels_get_a_clear_error(tmp_path: Path) -> None:
 def test_frozen_backbone_embeddings_feed_the_curve(
     shared: Path, e5_backbone: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E5_DIR", str(e5_backbone))
+    monkeypatch.setattr(backbones, "e5_dir", lambda: e5_backbone)
     texts = ["오늘 점심 뭐 먹을까요?", "🔥 초특가 세일 지금 바로 클릭 010-1234-5678", "오늘 점심 뭐 먹을까요?"]
     vectors = learning_curve.embed(texts)
     assert vectors.shape == (3, 384)

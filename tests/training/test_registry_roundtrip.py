@@ -80,7 +80,6 @@ def test_moving_the_alias_is_what_downstream_follows(two_runs, tmp_path: Path) -
 def test_export_serves_the_precision_validation_chose(two_runs, tmp_path: Path) -> None:
     import json
     import zipfile
-    from dataclasses import replace
 
     from serving.export import export_model
 
@@ -99,7 +98,7 @@ def test_export_serves_the_precision_validation_chose(two_runs, tmp_path: Path) 
     client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", other)
     try:
         assert exported_precision(cfg, "tagged") == other
-        assert exported_precision(replace(cfg, ts_cpu_precision="fp32"), "forced") == "fp32"
+        assert exported_precision(cfg.model_copy(update={"ts_cpu_precision": "fp32"}), "forced") == "fp32"
     finally:
         client.set_model_version_tag(MODEL_NAME, "2", "cpu_precision", validated)
 
@@ -148,7 +147,6 @@ def test_a_blended_version_carries_its_lexical_component_to_serving(two_runs, tm
 def test_scores_make_eval_logs_are_what_torchserve_answers(two_runs, tmp_path: Path) -> None:
     """One scoring path: a real TorchServe serving version 2 (blended) answers each post with the
     score `evaluate` logged for it (fp32, within 1e-5), and with int8 it takes the same badge decision."""
-    from dataclasses import replace
 
     import requests
 
@@ -164,7 +162,7 @@ def test_scores_make_eval_logs_are_what_torchserve_answers(two_runs, tmp_path: P
     tracking.configure(cfg)
     logged = mlflow.load_table("eval_scores.json", run_ids=[report.run_id])
     for precision, column in (("fp32", "score"), ("int8", "score_int8")):
-        serving = replace(cfg, ts_cpu_precision=precision)
+        serving = cfg.model_copy(update={"ts_cpu_precision": precision})
         keys = torchserve.start(serving, export_model(second.version, serving).file_name)
         try:
             answers = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import requests
 
@@ -41,14 +39,14 @@ def test_input_torchserve_refuses_is_rejected_not_retried(live_torchserve) -> No
 
 
 def test_unreachable_torchserve_is_unavailable(live_torchserve) -> None:
-    cfg = replace(live_torchserve, ts_inference_port=9, classify_retries=1, classify_timeout_s=1)
+    cfg = live_torchserve.model_copy(update={"ts_inference_port": 9, "classify_retries": 1, "classify_timeout_s": 1})
     with pytest.raises(ClassifierUnavailable) as info:
         TorchServeClient(cfg).classify("제목", "본문")
     assert info.value.kind == "connection"
 
 
 def test_missing_key_file_is_unavailable(live_torchserve, tmp_path) -> None:
-    cfg = replace(live_torchserve, run_dir=tmp_path)
+    cfg = live_torchserve.model_copy(update={"run_dir": tmp_path})
     with pytest.raises(ClassifierUnavailable) as info:
         TorchServeClient(cfg).classify("제목", "본문")
     assert info.value.kind == "no_key"
@@ -57,9 +55,9 @@ def test_missing_key_file_is_unavailable(live_torchserve, tmp_path) -> None:
 def test_a_fixed_key_is_used_as_given(live_torchserve, tmp_path) -> None:
     """ADS_TS_INFERENCE_KEY (Kubernetes' auth proxy token) replaces key_file.json, which may be absent."""
     real = torchserve.Keys.read(live_torchserve.key_file).inference
-    good = replace(live_torchserve, run_dir=tmp_path, ts_inference_key=real)
+    good = live_torchserve.model_copy(update={"run_dir": tmp_path, "ts_inference_key": real})
     assert TorchServeClient(good).classify("고정 키", "키 파일 없이 분류").model == "ad-classifier/1"
-    wrong = replace(live_torchserve, ts_inference_key="not-the-key", classify_retries=0)
+    wrong = live_torchserve.model_copy(update={"ts_inference_key": "not-the-key", "classify_retries": 0})
     with pytest.raises(ClassifierUnavailable) as info:
         TorchServeClient(wrong).classify("틀린 키", "거절되고 대기")
     assert info.value.kind == "auth"

@@ -3,8 +3,6 @@ while another client keeps working: posts, comments, reports and moderator login
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import requests
 from gradio_client import Client
@@ -18,15 +16,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def limited(live_torchserve, tmp_path_factory):
     board_cfg, _ = make_settings(tmp_path_factory.mktemp("limited"))
-    cfg = replace(
-        live_torchserve,
-        board_port=board_cfg.board_port,
-        board_database_url=board_cfg.board_database_url,
-        limit_posts="2/3600",
-        limit_comments="2/3600",
-        limit_reports="2/3600",
-        login_max_failures=2,
-        login_lockout_s=3600.0,
+    cfg = live_torchserve.model_copy(
+        update={
+            "board_port": board_cfg.board_port,
+            "board_database_url": board_cfg.board_database_url,
+            "limit_posts": "2/3600",
+            "limit_comments": "2/3600",
+            "limit_reports": "2/3600",
+            "login_max_failures": 2,
+            "login_lockout_s": 3600.0,
+        }
     )
     with ServedBoard(cfg) as served:
         yield served

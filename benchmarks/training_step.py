@@ -1,9 +1,9 @@
 """Time one CPU training step of the e5 classifier, word embeddings trainable vs frozen.
 
-    python -m training.step_benchmark [--batch 8] [--tokens 128] [--repeats 6] [--threads 2]
+    python -m benchmarks.training_step [--batch 8] [--tokens 128] [--repeats 6] [--threads 2]
 
 Prints the median seconds of forward+backward and of a whole step (with AdamW) for both settings:
-the measurement behind freezing e5's word embeddings by default (see README, "Models").
+the measurement behind freezing e5's word embeddings by default (docs/model.md).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from ui.app import create_board
 
 OUTPUT = REPO_ROOT / "docs" / "board.png"
 CHROMIUM = "/usr/bin/chromium"
+SETTLE_MS = 1500
+"""Lets Gradio's loading shade fade after the last update before the picture is taken."""
 POSTS = [
     ("동네 도서관 주말 운영 시간 바뀌었어요", "이번 달부터 토요일은 6시까지 연다고 하네요.", "normal", 0.04),
     ("★최저가 보장★ 중고폰 매입 카톡 문의", "카톡 문의 주시면 당일 입금! 010-1234-5678", "ad", 0.97),
@@ -67,6 +69,7 @@ def capture(url: str, post_id: int, folder: Path) -> list[Path]:
             page = browser.new_page(locale="ko-KR", viewport=viewport)
             page.goto(url + path)
             page.locator(ready).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(SETTLE_MS)
             shots.append(folder / f"{name}.png")
             page.screenshot(path=str(shots[-1]))
         browser.close()

@@ -149,8 +149,13 @@ def post_view(actions: BoardActions, token: gr.Textbox, reader: gr.Textbox) -> P
     submit.click(actions.add_comment, [post_id, comment, author], changed, api_name="add_comment").success(
         lambda *args: ("", rerender(*args)), [changed, post_id, token], [comment, detail], api_visibility=PRIVATE
     )
+
+    def reported(item: dict, post: str, session: str) -> str:
+        gr.Info(REPORTED)
+        return rerender(item, post, session)
+
     report.click(actions.report_item, [kind, post_id, reader], changed, api_name="report_item").success(
-        lambda *args: (gr.Info(REPORTED), rerender(*args))[1], [changed, post_id, token], detail, api_visibility=PRIVATE
+        reported, [changed, post_id, token], detail, api_visibility=PRIVATE
     )
 
     def on_item_button(session: str, reader_id: str, post: str, evt: gr.EventData, request: gr.Request) -> str:

@@ -20,7 +20,7 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test docs soak train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test docs soak screenshot train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
@@ -36,6 +36,7 @@ help:
 	@echo "make bench   - naive vs in-process roofline vs TorchServe at concurrency 1/4/16/64 (table + PNG) [RUNS=n: repeat, median verdict]"
 	@echo "make deploy  - switch the running TorchServe to MODEL (default: the champion)"
 	@echo "make list    - registered model versions and aliases"
+	@echo "make screenshot - regenerate docs/board.png (the feed and an opened post, in Chromium)"
 
 run: system-deps venv backbone
 	$(OFFLINE) $(PY) -m stack up
@@ -52,6 +53,9 @@ status: venv
 
 test: test-deps venv
 	$(OFFLINE) $(PY) -m pytest $(PYTEST_ARGS)
+
+screenshot: test-deps venv
+	$(OFFLINE) PYTHONPATH=. $(PY) scripts/screenshot.py
 
 soak: test-deps venv
 	$(OFFLINE) ADS_LOAD_POSTS=$${ADS_LOAD_POSTS:-1000} $(PY) -m pytest tests/reliability/test_load.py -s -q

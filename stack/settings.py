@@ -57,6 +57,10 @@ def _resolve(path: Path) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+RATE_PATTERN = r"^[1-9][0-9]*/[0-9]+(\.[0-9]+)?$"
+"""A rate limit: `count/seconds`, e.g. 5/60 (ui.limits.Rate)."""
+
+
 class _MappingSource(EnvSettingsSource):
     """pydantic-settings' environment source reading a given mapping instead of `os.environ`."""
 
@@ -183,6 +187,33 @@ class Settings(BaseSettings):
         le=1,
         allow_inf_nan=False,
         description="A score this close to the threshold counts as low-confidence.",
+    )
+    report_review_at: int = Field(
+        3, ge=1, description="Distinct readers' reports that show an item as 검토 중 until a moderator decides."
+    )
+    limit_posts: str = Field(
+        "5/60", pattern=RATE_PATTERN, description="Posts one client may write per that many seconds (count/seconds)."
+    )
+    limit_comments: str = Field(
+        "10/60", pattern=RATE_PATTERN, description="Comments one client may write per that many seconds."
+    )
+    limit_reports: str = Field(
+        "10/60", pattern=RATE_PATTERN, description="Reports (신고) one client may send per that many seconds."
+    )
+    limit_per_address: int = Field(
+        5, ge=1, description="One IP address may post, comment and report as often as this many clients together."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong moderator logins in a row before a client is locked out."
+    )
+    login_lockout_s: float = Field(
+        30,
+        gt=0,
+        allow_inf_nan=False,
+        description="The first login lockout (seconds); it doubles with each further wrong login.",
+    )
+    evidence_public: bool = Field(
+        False, description="Show everyone, not only moderators, the phrases behind a 광고 label."
     )
     backbone: str = Field("e5", description="Backbone `make run` trains when no champion exists (e5, tiny, kobert).")
     seed_data: Path = Field(

@@ -62,6 +62,10 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+SUITE_LIMITS = {"ADS_LIMIT_POSTS": "100000/60", "ADS_LIMIT_COMMENTS": "100000/60", "ADS_LIMIT_REPORTS": "100000/60"}
+"""Suites write from one client far faster than a person; the limits have their own tests."""
+
+
 def make_settings(root: Path, **overrides: str):
     """Settings for an isolated stack under `root`, every port free."""
     from stack.settings import Settings
@@ -85,6 +89,7 @@ def make_settings(root: Path, **overrides: str):
         # CI's two cores are shared with pytest. The two-worker default is measured by make bench.
         "ADS_TS_WORKERS": "1",
         "ADS_TS_CPU_THREADS": "0",
+        **SUITE_LIMITS,
         **overrides,
     }
     return Settings.from_env(env), env

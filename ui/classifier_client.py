@@ -49,6 +49,7 @@ class Classification:
 class TorchServeClient:
     def __init__(self, cfg: Settings, http: requests.Session | None = None):
         self.url = f"{cfg.inference_url}/predictions/{MODEL_NAME}"
+        self.explain_url = f"{cfg.inference_url}/explanations/{MODEL_NAME}"
         self.token_url = f"{cfg.management_url}/token"
         self.key_file = Path(cfg.key_file)
         self.timeout_s = cfg.classify_timeout_s
@@ -101,10 +102,10 @@ class TorchServeClient:
             self._key = keys.inference
 
     # Classification ---------------------------------------------------------------------------
-    def _post(self, title: str, body: str, key: str) -> requests.Response:
+    def _post(self, title: str, body: str, key: str, url: str | None = None) -> requests.Response:
         try:
             return self.http.post(
-                self.url,
+                url or self.url,
                 json={"title": title, "body": body},
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=self.timeout_s,
@@ -115,13 +116,24 @@ class TorchServeClient:
             raise ClassifierUnavailable("connection", f"TorchServe unreachable: {exc}") from exc
 
     def classify_once(self, title: str, body: str) -> Classification:
+        data = self._answer(title, body, self.url)
+        return Classification(data["label"], float(data["score"]), float(data["threshold"]), data["model"])
+
+    def explain(self, title: str, body: str) -> list[tuple[str, float]]:
+        """The phrases that pushed the score up, strongest first, from TorchServe's explanations
+        call (empty when the served bundle has no lexical component)."""
+        data = self._answer(title, body, self.explain_url)
+        return [(str(e["text"]), float(e["weight"])) for e in data.get("evidence", [])]
+
+    def _answer(self, title: str, body: str, url: str) -> dict:
+        """One call to `url` with a fresh key on refusal; transient and final failures raised apart."""
         key = self.inference_key()
-        response = self._post(title, body, key)
+        response = self._post(title, body, key, url)
         if (response.status_code in (400, 401) and "InvalidKeyException" in response.text) or (
             response.status_code == 401
         ):
             self.refresh_key(key)
-            response = self._post(title, body, self.inference_key())
+            response = self._post(title, body, self.inference_key(), url)
             if response.status_code == 401:
                 raise ClassifierUnavailable("auth", "TorchServe refused a fresh inference key")
         if response.status_code >= 500 or response.status_code in (408, 429):
@@ -132,8 +144,7 @@ class TorchServeClient:
             except ValueError:
                 message = response.text
             raise ClassifierRejected(f"HTTP {response.status_code}: {message}")
-        data = response.json()
-        return Classification(data["label"], float(data["score"]), float(data["threshold"]), data["model"])
+        return response.json()
 
     def classify(self, title: str, body: str, retries: int | None = None) -> Classification:
         """Classify with up to `retries` (default: configured) extra attempts on transient errors."""

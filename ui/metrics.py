@@ -6,13 +6,20 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ui.drift import DriftReading
 
+NAMESPACE = "board"
+
 
 class BoardMetrics:
     """One instance per board process, on its own registry (tests can build several)."""
 
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
-        ns = "board"
+        self._define_writing(NAMESPACE)
+        self._define_moderation(NAMESPACE)
+        self._define_model_watch(NAMESPACE)
+
+    def _define_writing(self, ns: str) -> None:
+        """Posts and comments stored, classified, pending, and the calls to TorchServe."""
         self.items_created = Counter(
             "items_created", "Posts and comments stored", ["kind"], namespace=ns, registry=self.registry
         )
@@ -36,9 +43,30 @@ class BoardMetrics:
         self.pending = Gauge(
             "pending_items", "Posts and comments waiting for classification", namespace=ns, registry=self.registry
         )
+
+    def _define_moderation(self, ns: str) -> None:
+        """Moderators' overrides, readers' reports and their outcomes, rate-limit refusals."""
         self.overrides = Counter(
             "moderator_overrides", "Moderator label changes", ["direction"], namespace=ns, registry=self.registry
         )
+        self.reports = Counter("reports", "Readers' ad reports stored", ["kind"], namespace=ns, registry=self.registry)
+        self.reports_decided = Counter(
+            "reports_decided",
+            "Readers' ad reports a moderator decided: upheld (labelled ad) or rejected",
+            ["outcome"],
+            namespace=ns,
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "rate_limited",
+            "Requests refused by a per-client rate limit or login lockout",
+            ["action"],
+            namespace=ns,
+            registry=self.registry,
+        )
+
+    def _define_model_watch(self, ns: str) -> None:
+        """What the model in service labels: ad ratio, versions seen, drift against its reference."""
         self.ad_ratio = Gauge(
             "recent_ad_ratio",
             "Share of ads among the newest 200 classified items",

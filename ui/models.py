@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,6 +41,8 @@ class Classified:
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     classified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    open_reports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Readers' ad reports not yet decided by a moderator."""
 
     @property
     def shown_label(self) -> str | None:
@@ -50,6 +52,11 @@ class Classified:
     @property
     def is_ad(self) -> bool:
         return self.shown_label == "ad"
+
+
+def item_kind(item: Classified) -> str:
+    """`post` or `comment`: how reports, the API and the export name an item's kind."""
+    return "post" if isinstance(item, Post) else "comment"
 
 
 class Post(Classified, Base):
@@ -73,3 +80,26 @@ class Comment(Classified, Base):
     author: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     post: Mapped[Post] = relationship(back_populates="comments")
+
+
+class Report(Base):
+    """One reader's report that a post or comment is an ad; `outcome` once a moderator decided."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("kind", "item_id", "reader", name="uq_reports_reader_item"),
+        Index("ix_reports_kind_item_id", "kind", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(Integer)
+    reader: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """upheld (a moderator labelled it an ad) or rejected (labelled normal / reports dismissed)."""
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+KINDS: dict[str, type[Post] | type[Comment]] = {"post": Post, "comment": Comment}
+"""The item kinds by the name the API, reports and the export use."""

@@ -10,13 +10,23 @@ import io
 
 from ui.auth import Sessions
 from ui.metrics import BoardMetrics
-from ui.models import Comment, Post
-from ui.repository import BoardRepository, Item
-from ui.service import ValidationError
+from ui.models import KINDS, Post
+from ui.repository import BoardRepository, Decision, Item
+from ui.service import NO_SUCH_ITEM, ValidationError, parse_item_id
 
-KINDS: dict[str, type[Item]] = {"post": Post, "comment": Comment}
 LABELS = {"ad", "normal"}
-EXPORT_COLUMNS = ["title", "body", "label", "weight", "kind", "id", "model_label", "model_score", "model_version"]
+EXPORT_COLUMNS = [
+    "title",
+    "body",
+    "label",
+    "weight",
+    "kind",
+    "id",
+    "model_label",
+    "model_score",
+    "model_version",
+    "reports",
+]
 
 
 class NotAuthorized(PermissionError):
@@ -41,27 +51,46 @@ class Moderation:
             raise NotAuthorized("관리자 로그인이 필요합니다.")
         return name
 
+    def is_moderator(self, token: str | None) -> bool:
+        """Whether `token` is a valid moderator session (no error for readers)."""
+        return self.sessions.verify(token) is not None
+
     def queue(self, token: str | None, limit: int = 20) -> list[Item]:
         self.moderator(token)
         return self.repo.review_queue(limit)
 
-    def override(self, token: str | None, kind: str, item_id: int, label: str) -> Item:
+    def override(self, token: str | None, kind: str, item_id: object, label: str) -> Item:
         """Set the label people see; the model's label stays beside it."""
         name = self.moderator(token)
         if kind not in KINDS or label not in LABELS:
             raise ValidationError("종류는 post/comment, 라벨은 ad/normal 중 하나여야 합니다.")
         try:
-            before, item = self.repo.set_moderator_label(KINDS[kind], int(item_id), label, name)
+            decision = self.repo.set_moderator_label(KINDS[kind], parse_item_id(item_id), label, name)
         except LookupError as exc:
-            raise ValidationError("해당 글이나 댓글이 없습니다.") from exc
-        direction = f"{before or 'none'}_to_{label}"
-        self.metrics.overrides.labels(direction).inc()
-        return item
+            raise ValidationError(NO_SUCH_ITEM) from exc
+        self.metrics.overrides.labels(f"{decision.before or 'none'}_to_{label}").inc()
+        return self._decided(decision, "upheld" if label == "ad" else "rejected")
 
-    def hide(self, token: str | None, post_id: int, hidden: bool = True) -> Post:
+    def dismiss_reports(self, token: str | None, kind: str, item_id: object) -> Item:
+        """Reject readers' reports: the item keeps the label shown now, confirmed by the moderator."""
+        name = self.moderator(token)
+        if kind not in KINDS:
+            raise ValidationError("종류는 post/comment 중 하나여야 합니다.")
+        try:
+            decision = self.repo.dismiss_reports(KINDS[kind], parse_item_id(item_id), name)
+        except LookupError as exc:
+            raise ValidationError(NO_SUCH_ITEM) from exc
+        return self._decided(decision, "rejected")
+
+    def _decided(self, decision: Decision, outcome: str) -> Item:
+        if decision.closed_reports:
+            self.metrics.reports_decided.labels(outcome).inc(decision.closed_reports)
+        return decision.item
+
+    def hide(self, token: str | None, post_id: object, hidden: bool = True) -> Post:
         name = self.moderator(token)
         try:
-            return self.repo.set_hidden(int(post_id), hidden, name)
+            return self.repo.set_hidden(parse_item_id(post_id), hidden, name)
         except LookupError as exc:
             raise ValidationError("해당 글이 없습니다.") from exc
 
@@ -83,6 +112,7 @@ class Moderation:
                     "model_label": item.label or "",
                     "model_score": "" if item.score is None else f"{item.score:.4f}",
                     "model_version": item.model_version or "",
+                    "reports": self.repo.report_count(item),
                 }
             )
         return out.getvalue()

@@ -5,12 +5,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload, sessionmaker
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from ui.models import Comment, Post, Status, utcnow
+from ui.models import Comment, Post, Report, Status, item_kind, utcnow
 
 Item = Post | Comment
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere (its `%`, `_` and escapes are not wildcards)."""
+    for char in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(char, LIKE_ESCAPE + char)
+    return f"%{text}%"
+
+
+class AlreadyReported(LookupError):
+    """This reader has reported this item before."""
+
+
+def _visible(item: Item) -> bool:
+    """Whether readers may see `item` (a comment follows its post)."""
+    return not (item.hidden if isinstance(item, Post) else item.post.hidden)
+
+
+def _close_reports(session: Session, item: Item, outcome: str) -> int:
+    """Decide the item's open reports with `outcome`; returns how many there were."""
+    closed = session.execute(
+        update(Report)
+        .where(Report.kind == item_kind(item), Report.item_id == item.id, Report.outcome.is_(None))
+        .values(outcome=outcome, decided_at=utcnow())
+    ).rowcount
+    item.open_reports = 0
+    return closed
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A moderator's decision on an item: the label shown before, the item, reports it closed."""
+
+    before: str | None
+    item: Item
+    closed_reports: int
 
 
 @dataclass(frozen=True)
@@ -38,6 +77,11 @@ class Classified:
     model_version: str
 
 
+def _queue_order(item: Item) -> tuple:
+    margin = abs(item.score - (item.threshold or 0.5)) if item.score is not None else 1.0
+    return (-item.open_reports, margin, item.created_at)
+
+
 class BoardRepository:
     def __init__(self, sessions: sessionmaker):
         self.sessions = sessions
@@ -50,17 +94,22 @@ class BoardRepository:
             return post
 
     def add_comment(self, post_id: int, author: str, body: str) -> Comment:
+        """A comment on a visible post; LookupError when the post is missing or hidden."""
         with self.sessions.begin() as session:
-            if session.get(Post, post_id) is None:
-                raise LookupError(f"post {post_id} does not exist")
+            post = session.get(Post, post_id)
+            if post is None or post.hidden:
+                raise LookupError(f"post {post_id} does not exist or is hidden")
             comment = Comment(post_id=post_id, author=author, body=body, status=Status.PENDING)
             session.add(comment)
             session.flush()
             return comment
 
-    def get_post(self, post_id: int) -> Post | None:
+    def get_post(self, post_id: int, include_hidden: bool = False) -> Post | None:
+        """A post with its comments; a hidden one only with `include_hidden` (moderators)."""
         with self.sessions() as session:
             stmt = select(Post).options(selectinload(Post.comments)).where(Post.id == post_id)
+            if not include_hidden:
+                stmt = stmt.where(Post.hidden.is_(False))
             return session.scalars(stmt).first()
 
     def list_posts(self, page: int = 1, page_size: int = 10, hide_ads: bool = False, query: str = "") -> Page:
@@ -72,8 +121,10 @@ class BoardRepository:
                 shown = func.coalesce(Post.moderator_label, Post.label)
                 where.append(or_(shown.is_(None), shown != "ad"))
             if query:
-                pattern = f"%{query}%"
-                where.append(or_(Post.title.like(pattern), Post.body.like(pattern)))
+                pattern = contains_pattern(query)
+                where.append(
+                    or_(Post.title.like(pattern, escape=LIKE_ESCAPE), Post.body.like(pattern, escape=LIKE_ESCAPE))
+                )
             total = session.scalar(select(func.count(Post.id)).where(*where)) or 0
             posts = list(
                 session.scalars(
@@ -155,31 +206,62 @@ class BoardRepository:
             return session.get(kind, item_id)
 
     def review_queue(self, limit: int = 20) -> list[Item]:
-        """Classified, not yet reviewed items, the ones the model was least sure about first."""
+        """Items readers reported (most reports first), then classified, not yet reviewed items,
+        the ones the model was least sure about first."""
         items: list[Item] = []
         with self.sessions() as session:
             for kind in (Post, Comment):
-                margin = func.abs(kind.score - func.coalesce(kind.threshold, 0.5))
+                margin = func.abs(func.coalesce(kind.score, 0.5) - func.coalesce(kind.threshold, 0.5))
+                unreviewed = (kind.status == Status.CLASSIFIED) & kind.moderator_label.is_(None)
                 stmt = (
                     select(kind)
-                    .where(kind.status == Status.CLASSIFIED, kind.moderator_label.is_(None))
-                    .order_by(margin, kind.id)
+                    .where(or_(unreviewed, kind.open_reports > 0))
+                    .order_by(kind.open_reports.desc(), margin, kind.id)
                     .limit(limit)
                 )
                 items += session.scalars(stmt)
-        return sorted(items, key=lambda i: (abs(i.score - (i.threshold or 0.5)), i.created_at))[:limit]
+        return sorted(items, key=_queue_order)[:limit]
 
-    def set_moderator_label(
-        self, kind: type[Item], item_id: int, label: str, moderator: str
-    ) -> tuple[str | None, Item]:
-        """Store a moderator's label beside the model's; returns (label shown before, item)."""
+    def set_moderator_label(self, kind: type[Item], item_id: int, label: str, moderator: str) -> Decision:
+        """Store a moderator's label beside the model's; open reports are upheld (ad) or rejected."""
         with self.sessions.begin() as session:
             row = session.get(kind, item_id)
             if row is None:
                 raise LookupError(f"{kind.__tablename__} {item_id} does not exist")
             before = row.shown_label
             row.moderator_label, row.moderated_by, row.moderated_at = label, moderator, utcnow()
-            return before, row
+            closed = _close_reports(session, row, "upheld" if label == "ad" else "rejected")
+            return Decision(before, row, closed)
+
+    def dismiss_reports(self, kind: type[Item], item_id: int, moderator: str) -> Decision:
+        """Reject the open reports; the label shown now becomes the moderator's (it flows into the export)."""
+        with self.sessions.begin() as session:
+            row = session.get(kind, item_id)
+            if row is None:
+                raise LookupError(f"{kind.__tablename__} {item_id} does not exist")
+            before = row.shown_label
+            row.moderator_label = before or "normal"
+            row.moderated_by, row.moderated_at = moderator, utcnow()
+            return Decision(before, row, _close_reports(session, row, "rejected"))
+
+    def add_report(self, kind: type[Item], item_id: int, reader: str) -> Item:
+        """Store one reader's report and count it on the item. LookupError for a missing or hidden
+        item, AlreadyReported when this reader reported it before."""
+        try:
+            with self.sessions.begin() as session:
+                row = session.get(kind, item_id)
+                if row is None or not _visible(row):
+                    raise LookupError(f"{kind.__tablename__} {item_id} does not exist or is hidden")
+                duplicate = select(Report.id).where(
+                    Report.kind == item_kind(row), Report.item_id == item_id, Report.reader == reader
+                )
+                if session.scalar(duplicate) is not None:
+                    raise AlreadyReported(f"{reader} already reported {item_kind(row)} {item_id}")
+                session.add(Report(kind=item_kind(row), item_id=item_id, reader=reader))
+                row.open_reports += 1
+                return row
+        except IntegrityError as exc:  # the same reader's report committed in between
+            raise AlreadyReported(f"{reader} already reported {kind.__tablename__} {item_id}") from exc
 
     def set_hidden(self, post_id: int, hidden: bool, moderator: str) -> Post:
         with self.sessions.begin() as session:
@@ -188,6 +270,12 @@ class BoardRepository:
                 raise LookupError(f"post {post_id} does not exist")
             row.hidden, row.moderated_by, row.moderated_at = hidden, moderator, utcnow()
             return row
+
+    def report_count(self, item: Item) -> int:
+        """How many readers ever reported `item` (decided or not)."""
+        with self.sessions() as session:
+            stmt = select(func.count(Report.id)).where(Report.kind == item_kind(item), Report.item_id == item.id)
+            return session.scalar(stmt) or 0
 
     def reviewed(self) -> list[Item]:
         """Every item a moderator labelled, oldest first."""

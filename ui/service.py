@@ -13,8 +13,8 @@ import time
 
 from ui.classifier_client import ClassifierRejected, ClassifierUnavailable, TorchServeClient
 from ui.metrics import BoardMetrics
-from ui.models import Comment, Post
-from ui.repository import BoardRepository, Item, Page
+from ui.models import KINDS, Comment, Post
+from ui.repository import AlreadyReported, BoardRepository, Item, Page
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,10 @@ MAX_BODY = 5000
 MAX_COMMENT = 1000
 MAX_AUTHOR = 20
 DEFAULT_AUTHOR = "익명"
+MAX_ID = 2**31 - 1
+"""The largest id every supported database stores (PostgreSQL INTEGER); larger numbers name no post."""
+NO_SUCH_POST = "존재하지 않는 게시글입니다."
+NO_SUCH_ITEM = "해당 글이나 댓글이 없습니다."
 
 
 class ValidationError(ValueError):
@@ -44,16 +48,40 @@ def _require(text: str | None, field: str, limit: int) -> str:
     return text
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def parse_item_id(value: object, missing: str = NO_SUCH_ITEM) -> int:
+    """A post or comment number from a URL, form or API call; ValidationError (Korean) when it
+    cannot be one: `missing` for numbers no row can have (below 1, beyond the database's range)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("번호는 숫자로 입력해 주세요.")
+    if not 1 <= value <= MAX_ID:
+        raise ValidationError(missing)
+    return value
+
+
+def parse_post_id(value: object) -> int:
+    """A post number (see parse_item_id)."""
+    return parse_item_id(value, NO_SUCH_POST)
+
+
 def _author(author: object) -> str:
     text = _CONTROL.sub("", author if isinstance(author, str) else "").strip()
     return text[:MAX_AUTHOR] or DEFAULT_AUTHOR
 
 
 class BoardService:
-    def __init__(self, repo: BoardRepository, client: TorchServeClient, metrics: BoardMetrics):
+    def __init__(self, repo: BoardRepository, client: TorchServeClient, metrics: BoardMetrics, review_at: int = 3):
         self.repo = repo
         self.client = client
         self.metrics = metrics
+        self.review_at = review_at
+        """Distinct readers' reports that put an item under review (검토 중)."""
 
     def create_post(self, title: str, body: str, author: str = "") -> Post:
         title = _require(title, "제목", MAX_TITLE)
@@ -63,15 +91,48 @@ class BoardService:
         self.metrics.items_created.labels("post").inc()
         return self.classify(post, interactive=True)
 
-    def add_comment(self, post_id: int, body: str, author: str = "") -> Comment:
+    def add_comment(self, post_id: object, body: str, author: str = "") -> Comment:
+        """Comment on a visible post; ValidationError for a missing or hidden one."""
+        post_id = parse_post_id(post_id)
         body = _require(body, "댓글", MAX_COMMENT)
         author = _author(author)
         try:
             comment = self.repo.add_comment(post_id, author, body)
         except LookupError as exc:
-            raise ValidationError("존재하지 않는 게시글입니다.") from exc
+            raise ValidationError(NO_SUCH_POST) from exc
         self.metrics.items_created.labels("comment").inc()
         return self.classify(comment, interactive=True)
+
+    def report(self, kind: str, item_id: object, reader: str) -> Item:
+        """A reader's report that a visible post or comment is an ad (once per reader and item)."""
+        if kind not in KINDS:
+            raise ValidationError("신고할 수 있는 것은 글(post)과 댓글(comment)입니다.")
+        if not reader:
+            raise ValidationError("신고한 사람을 알 수 없습니다.")
+        try:
+            item = self.repo.add_report(KINDS[kind], parse_item_id(item_id), reader[:80])
+        except AlreadyReported as exc:
+            raise ValidationError("이미 신고하셨습니다.") from exc
+        except LookupError as exc:
+            raise ValidationError(NO_SUCH_ITEM) from exc
+        self.metrics.reports.labels(kind).inc()
+        return item
+
+    def evidence(self, item: Item) -> tuple[str, ...]:
+        """For an item shown as an ad: the phrases that pushed its score up, asked from TorchServe
+        (nothing when it is unreachable or the served bundle has none)."""
+        if not item.is_ad:
+            return ()
+        title = item.title if isinstance(item, Post) else ""
+        try:
+            return tuple(text for text, _weight in self.client.explain(title, item.body))
+        except (ClassifierUnavailable, ClassifierRejected) as exc:
+            log.warning("no evidence for %s %d: %s", type(item).__name__.lower(), item.id, exc)
+            return ()
+
+    def under_review(self, item: Item) -> bool:
+        """Reported by enough readers to show as 검토 중 until a moderator decides."""
+        return item.open_reports >= self.review_at
 
     def classify(self, item: Item, interactive: bool = False) -> Item:
         """Try to classify a saved item now; on a transient failure it simply stays pending.
@@ -113,8 +174,16 @@ class BoardService:
     def feed(self, page: int = 1, page_size: int = 10, hide_ads: bool = False, query: str = "") -> Page:
         return self.repo.list_posts(page, page_size, hide_ads, query.strip())
 
-    def post(self, post_id: int) -> Post | None:
-        return self.repo.get_post(post_id)
+    def post(self, post_id: int, include_hidden: bool = False) -> Post | None:
+        """A post by its id (None when missing, or hidden unless `include_hidden`)."""
+        return self.repo.get_post(post_id, include_hidden)
+
+    def open_post(self, post_id: object, include_hidden: bool = False) -> Post:
+        """A post for a reader (or a moderator with `include_hidden`); ValidationError when it cannot be shown."""
+        post = self.repo.get_post(parse_post_id(post_id), include_hidden)
+        if post is None:
+            raise ValidationError(NO_SUCH_POST)
+        return post
 
 
 class PendingWorker(threading.Thread):

@@ -16,7 +16,7 @@ from gradio_client import Client
 
 from serving import torchserve
 from serving.export import export_bundle
-from tests.conftest import REPO_ROOT, ServedBoard, make_settings
+from tests.conftest import REPO_ROOT, SUITE_LIMITS, ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,7 @@ def test_killed_board_keeps_every_acknowledged_post(live_torchserve, tmp_path) -
         "ADS_TS_MANAGEMENT_PORT": str(live_torchserve.ts_management_port),
         "ADS_BOARD_PORT": str(own.board_port),
         "ADS_DATABASE_URL": own.board_database_url,
+        **SUITE_LIMITS,
     }
     url = f"http://127.0.0.1:{own.board_port}"
 

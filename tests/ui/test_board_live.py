@@ -7,6 +7,7 @@ import time
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from tests.conftest import ServedBoard
 from ui import render
@@ -74,3 +75,27 @@ def test_posts_wait_pending_while_torchserve_is_unreachable_then_get_classified(
     while time.monotonic() < deadline and service.post(post.id).status == "pending":
         time.sleep(0.5)
     assert service.post(post.id).status == "classified"
+
+
+@pytest.mark.parametrize(
+    ("post_id", "message"),
+    [
+        (2**63, "존재하지 않는 게시글"),
+        (-1, "존재하지 않는 게시글"),
+        ("abc", "숫자로 입력해"),
+        (2**31 + 5, "존재하지 않는"),
+    ],
+)
+def test_bad_post_ids_get_a_korean_message(client: Client, post_id: object, message: str) -> None:
+    with pytest.raises(AppError, match=message):
+        client.predict(post_id, api_name="/get_post")
+    with pytest.raises(AppError, match=message):
+        client.predict(post_id, "댓글", "", api_name="/add_comment")
+
+
+def test_search_for_wildcards_matches_them_literally(client: Client) -> None:
+    literal = client.predict("수수료 10% 할인_이벤트", "문자 그대로 찾기", "", api_name="/create_post")
+    client.predict("평범한 글", "퍼센트 없는 본문", "", api_name="/create_post")
+    for query in ("%", "_", "10%"):
+        found = client.predict(1, False, query, api_name="/list_posts")
+        assert [p["id"] for p in found["posts"]] == [literal["id"]], query

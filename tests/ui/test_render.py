@@ -21,6 +21,7 @@ def post(**kw) -> Post:
         "model_version": "ad-classifier/1",
         "created_at": datetime(2026, 11, 22, tzinfo=UTC),
         "hidden": False,
+        "open_reports": 0,
     }
     return Post(**{**base, **kw})
 
@@ -67,3 +68,22 @@ def test_ad_comments_are_collapsed() -> None:
 def test_moderated_item_shows_both_labels() -> None:
     html = render.render_feed(Page([post(label="ad", moderator_label="normal")], {}, 1, 1, 10))
     assert "관리자 판정 일반 (모델 광고)" in html
+
+
+def test_evidence_is_highlighted_escaped_and_only_where_given() -> None:
+    assert render.highlight("카톡 <b>문의</b> 카톡", ("카톡", "문의")) == (
+        '<mark class="evidence">카톡</mark> &lt;b&gt;<mark class="evidence">문의</mark>&lt;/b&gt; '
+        '<mark class="evidence">카톡</mark>'
+    )
+    assert render.highlight("SALE sale", ("sale",)).count("<mark") == 2
+    ad = post(label="ad", score=0.9, title="특가 카톡", body="카톡 주세요")
+    assert "<mark" not in render.render_post(ad)
+    shown = render.render_post(ad, render.Viewer(evidence={("post", 1): ("카톡",)}))
+    assert shown.count('<mark class="evidence">카톡</mark>') == 2 and "광고 판단 근거: 카톡" in shown
+
+
+def test_review_badge_and_actions_follow_the_viewer() -> None:
+    reported = post(open_reports=3)
+    assert "검토 중" in render.render_post(reported) and "검토 중" not in render.render_post(post(open_reports=2))
+    assert 'data-action="hide"' not in render.render_post(reported)
+    assert 'data-action="hide"' in render.render_post(reported, render.Viewer(moderator=True))

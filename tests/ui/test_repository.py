@@ -119,3 +119,64 @@ def test_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
         )
     migrate(engine)
     assert BoardRepository(make_sessions(engine)).list_posts().posts[0].title == "옛 글"
+
+
+def test_hidden_post_is_closed_to_readers(repo: BoardRepository) -> None:
+    hidden = repo.add_post("u", "숨길 글", "검색어 숨김")
+    repo.add_comment(hidden.id, "c", "숨기기 전 댓글")
+    repo.set_hidden(hidden.id, True, "mod")
+    assert repo.get_post(hidden.id) is None
+    assert repo.get_post(hidden.id, include_hidden=True).hidden
+    assert repo.list_posts(query="숨김").posts == []
+    with pytest.raises(LookupError):
+        repo.add_comment(hidden.id, "c", "숨긴 뒤 댓글")
+    assert [c.body for c in repo.get_post(hidden.id, include_hidden=True).comments] == ["숨기기 전 댓글"]
+
+
+@pytest.mark.parametrize("query", ["%", "_", "50%", "a_b", "\\"])
+def test_search_matches_wildcards_literally(repo: BoardRepository, query: str) -> None:
+    plain = repo.add_post("u", "평범한 제목", "특수문자 없는 본문")
+    literal = repo.add_post("u", "할인 50% a_b", "백슬래시 \\ 포함")
+    found = [p.id for p in repo.list_posts(query=query).posts]
+    assert found == [literal.id] and plain.id not in found
+
+
+def test_reports_once_per_reader_push_the_item_up_the_queue(repo: BoardRepository) -> None:
+    from ui.models import Comment, Report
+    from ui.repository import AlreadyReported
+
+    sure, reported = repo.add_post("u", "확실한 글", "본문"), repo.add_post("u", "신고된 글", "본문")
+    repo.record_result(sure, "normal", 0.5, "m/1")
+    repo.record_result(reported, "normal", 0.01, "m/1")
+    comment = repo.add_comment(reported.id, "c", "댓글")
+    for reader in ("a", "b"):
+        repo.add_report(Post, reported.id, reader)
+    repo.add_report(Comment, comment.id, "a")
+    with pytest.raises(AlreadyReported):
+        repo.add_report(Post, reported.id, "a")
+    with pytest.raises(LookupError):
+        repo.add_report(Post, 999, "a")
+    assert repo.get_post(reported.id).open_reports == 2
+    assert [(type(i).__name__, i.id) for i in repo.review_queue()][:2] == [
+        ("Post", reported.id),
+        ("Comment", comment.id),
+    ]
+
+    decision = repo.set_moderator_label(Post, reported.id, "ad", "mod")
+    assert (decision.before, decision.closed_reports, decision.item.open_reports) == ("normal", 2, 0)
+    assert repo.dismiss_reports(Comment, comment.id, "mod").closed_reports == 1
+    with repo.sessions() as session:
+        outcomes = sorted((r.kind, r.outcome) for r in session.query(Report))
+    assert outcomes == [("comment", "rejected"), ("post", "upheld"), ("post", "upheld")]
+    assert repo.get_post(reported.id).comments[0].moderator_label == "normal"
+
+
+def test_hidden_posts_and_their_comments_cannot_be_reported(repo: BoardRepository) -> None:
+    from ui.models import Comment
+
+    post = repo.add_post("u", "숨길 글", "본문")
+    comment = repo.add_comment(post.id, "c", "댓글")
+    repo.set_hidden(post.id, True, "mod")
+    for kind, item_id in ((Post, post.id), (Comment, comment.id)):
+        with pytest.raises(LookupError):
+            repo.add_report(kind, item_id, "a")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stack.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 

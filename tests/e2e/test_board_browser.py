@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handlers.text import model_text
-from tests.conftest import SEED_DATA
+from tests.helpers import SEED_DATA
 from training.data import load_posts, split_train_dev
 
 pytestmark = pytest.mark.slow

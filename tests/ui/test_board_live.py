@@ -8,7 +8,7 @@ import pytest
 import requests
 from gradio_client import Client
 
-from tests.conftest import ServedBoard
+from tests.helpers import ServedBoard
 from ui import render
 
 pytestmark = pytest.mark.slow

@@ -36,3 +36,18 @@ def test_the_check_sees_long_functions(tmp_path: Path) -> None:
     body = "\n".join(f"    x{i} = {i}" for i in range(MAX_LINES))
     (tmp_path / "long.py").write_text(f"def long():\n{body}\n\n\ndef short():\n    return 1\n", encoding="utf-8")
     assert [line.split()[1] for line in long_functions(tmp_path)] == ["long"]
+
+
+ENVIRONMENT_READER = Path("stack") / "settings.py"
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """Every variable goes through stack.settings.Settings (tests aside)."""
+    readers = [
+        str(path.relative_to(REPO_ROOT))
+        for package in (*CHECKED, *UI_PENDING, "benchmarks")
+        for path in sorted((REPO_ROOT / package).rglob("*.py"))
+        if path.relative_to(REPO_ROOT) != ENVIRONMENT_READER
+        and any(word in path.read_text(encoding="utf-8") for word in ("os.environ", "os.getenv", "getenv("))
+    ]
+    assert readers == []

@@ -7,7 +7,6 @@ JSON API endpoints (`gradio_client`: /create_post, /add_comment, /list_posts, /g
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from stack.settings import Settings, settings
+from stack.settings import Settings, apply_offline_env, settings
 from ui import render
 from ui.auth import Sessions, load_credentials, session_key
 from ui.classifier_client import TorchServeClient
@@ -167,7 +166,7 @@ def build_blocks(service: BoardService, moderation: Moderation) -> gr.Blocks:
                 return f"오류: {exc}", None
             path = Path(tempfile.mkdtemp(prefix="board-export-")) / "reviewed_posts.csv"
             path.write_text(text, encoding="utf-8")
-            return f"{text.count(chr(10)) - 1}건을 내보냈습니다.", str(path)
+            return f"{moderation.exported_rows(text)}건을 내보냈습니다.", str(path)
 
         listing = [page, hide_ads, query]
         login.click(do_login, [mod_user, mod_password], [token, mod_notice, queue_view], api_visibility="private")
@@ -335,7 +334,7 @@ finish before the server closes them; requests already answered are stored eithe
 def main() -> None:
     import uvicorn
 
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    apply_offline_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings()
     board = create_board(cfg)

@@ -20,13 +20,14 @@ CANDIDATE ?= latest
 BACKBONE ?= e5
 PYTEST_ARGS ?=
 
-.PHONY: run stop status monitor test docs soak screenshot train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
+.PHONY: run stop status monitor test test-fast docs soak screenshot train eval promote deploy train-real learning-curve bench list lint format system-deps test-deps venv backbone clean help
 
 help:
 	@echo "make run     - train (first time), serve and open the board, MLflow UI and TorchServe"
 	@echo "make monitor - a local Prometheus (127.0.0.1:9090) scraping TorchServe and the board, with alerts"
 	@echo "make stop    - stop every process make run / make monitor started"
 	@echo "make test    - the whole test suite (real TorchServe, MLflow, database, board)"
+	@echo "make test-fast - the tests that start no server (a quick check while editing)"
 	@echo "make soak    - 1,000 posts + 1,000 comments from 20 concurrent clients; prints throughput/latency"
 	@echo "make train   - train on DATA=<csv> with BACKBONE=<e5|tiny|kobert>, tracked in MLflow"
 	@echo "make train-real - RECIPE (tag-teacher|confident-weak|teacher-then-clean|clean) [EPOCHS=n CONFIDENCE=p WEAK_CAP=n BLEND=0 SEED=n MAX_LENGTH=n TRUNCATION=head|head_tail] on SHARED_DATA, evaluated on gold_dev, promoted if better"
@@ -53,6 +54,11 @@ status: venv
 
 test: test-deps venv
 	$(OFFLINE) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The tests that start no server (no TorchServe, MLflow server, PostgreSQL, Chromium, nginx):
+# markers `slow` and `servers` (tests/conftest.py marks tests using a live-server fixture).
+test-fast: venv
+	$(OFFLINE) $(PY) -m pytest -m "not slow and not servers" $(PYTEST_ARGS)
 
 screenshot: test-deps venv
 	$(OFFLINE) PYTHONPATH=. $(PY) scripts/screenshot.py

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -56,6 +55,7 @@ import torch
 
 from handlers.classifier import AdClassifier, BundleMeta
 from handlers.text import model_text
+from stack.processes import free_ports
 from stack.settings import REPO_ROOT, Settings, settings
 
 log = logging.getLogger("bench")
@@ -163,17 +163,6 @@ def _save(folder: Path, model, tokenizer, backbone: str) -> Path:
     tokenizer.save_pretrained(folder)
     BundleMeta(threshold=0.5, max_length=SERVED_MAX_LENGTH, backbone=backbone, model_version="1").write(folder)
     return folder
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def percentiles(latencies_s: list[float]) -> tuple[float, float, float]:
@@ -441,15 +430,16 @@ def run_torchserve(
     from serving.export import export_bundle
 
     ports = free_ports(5)
-    ts_cfg = replace(
-        cfg,
-        run_dir=work / "run",
-        ts_inference_port=ports[0],
-        ts_management_port=ports[1],
-        ts_metrics_port=ports[2],
-        ts_grpc_inference_port=ports[3],
-        ts_grpc_management_port=ports[4],
-        ts_cpu_precision=precision,
+    ts_cfg = cfg.model_copy(
+        update={
+            "run_dir": work / "run",
+            "ts_inference_port": ports[0],
+            "ts_management_port": ports[1],
+            "ts_metrics_port": ports[2],
+            "ts_grpc_inference_port": ports[3],
+            "ts_grpc_management_port": ports[4],
+            "ts_cpu_precision": precision,
+        }
     )
     log.info("%s %s: exporting the .mar", shape, precision)
     archive = export_bundle(bundle, "1", ts_cfg, precision=precision)

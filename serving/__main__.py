@@ -1,8 +1,8 @@
 """`python -m serving {export,start,stop,deploy,status}`: TorchServe operations for operators and containers.
 
-python -m serving export [--model models:/ad-classifier@champion]   # -> <model store>/ad-classifier-vN.mar
+python -m serving export [--model URI|VERSION]   # default: the champion -> <model store>/ad-classifier-vN.mar
 python -m serving start [--archive ad-classifier-vN.mar] [--foreground]
-python -m serving deploy [--model models:/ad-classifier@champion]   # switch the running TorchServe to it
+python -m serving deploy [--model URI|VERSION]   # switch the running TorchServe to it (default: the champion)
 python -m serving status
 python -m serving stop
 """

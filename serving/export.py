@@ -1,6 +1,6 @@
 """Registry model -> TorchServe model archive (.mar).
 
-`export_model("models:/ad-classifier@champion")` resolves the alias to a version, downloads that
+`export_model(registry.champion_uri())` resolves the alias to a version, downloads that
 version's classifier bundle, stamps the registry name/version into it and packs it with the
 `handlers` package and a model-config.yaml (dynamic batching, workers, timeout) into
 `<model_store>/ad-classifier-v<version>.mar`.

@@ -157,8 +157,9 @@ class Settings(BaseSettings):
     )
     ts_cpu_precision: Literal["auto", "fp32", "int8"] = Field(
         "auto",
-        description="What TorchServe runs on CPU. `auto` follows the version's `cpu_precision` tag, which "
-        "`make eval` sets to int8 only when int8 stays within 1 macro-F1 point of fp32; `fp32` or `int8` force it.",
+        description="What TorchServe runs on CPU. `auto` follows the version's `cpu_precision` tag, which its "
+        "validation run in training sets to int8 only when int8 stays within 1 macro-F1 point of fp32 "
+        "(`python -m training evaluate --decide-precision` overrides it); `fp32` or `int8` force it.",
     )
     ts_response_timeout_s: int = Field(
         60, ge=1, description="TorchServe kills a worker whose batch takes longer (seconds)."

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from stack.settings import apply_offline_env
+from tests.helpers import BLEND_WEIGHT, KOBERT_MODEL, KOBERT_VOCAB, SEED_DATA, ServedBoard, free_ports, make_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:  # imported lazily: gradio_client pulls in huggingface_hub, which reads the environment
+    from gradio_client import Client
+
+SERVER_FIXTURES = {"live_torchserve", "board", "postgres_server"}
+"""Fixtures that start a real server (TorchServe, the board, PostgreSQL): marked `servers`."""
+MODEL_FIXTURES = {"tiny_bundle", "blended_bundle", "e5_backbone"}
+"""Fixtures that train or convert a model (minutes on two shared cores): marked `slow`."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,20 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
-def shared_dir() -> Path:
-    """The ../shared folder beside the checkout (override with ADS_SHARED_DIR)."""
-    return Path(os.environ.get("ADS_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests `make test-fast` leaves out: live servers (`servers`) and model training (`slow`)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if postgres or SERVER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.servers)
+        if MODEL_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
 def kobert_files() -> tuple[Path, Path]:
-    """KoBERT's SentencePiece model and vocabulary from ../shared/kobert, or skip."""
-    folder = shared_dir() / "kobert"
-    models = sorted(folder.glob("tokenizer_*.model"))
-    vocabs = sorted(folder.glob("kobertvocab_*.json"))
-    if not models or not vocabs:
-        pytest.skip(f"KoBERT tokenizer files not found in {folder} (../shared is absent in a plain clone)")
-    return models[0], vocabs[0]
+    """KoBERT's SentencePiece model and vocabulary, vendored under tests/fixtures/kobert (Apache-2.0)."""
+    return KOBERT_MODEL, KOBERT_VOCAB
 
 
 @pytest.fixture(scope="session")
@@ -46,53 +55,6 @@ def e5_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # Live components ---------------------------------------------------------------------------------
-
-SEED_DATA = REPO_ROOT / "training" / "data" / "seed_posts.csv"
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free TCP ports on 127.0.0.1."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-SUITE_LIMITS = {"ADS_LIMIT_POSTS": "100000/60", "ADS_LIMIT_COMMENTS": "100000/60", "ADS_LIMIT_REPORTS": "100000/60"}
-"""Suites write from one client far faster than a person; the limits have their own tests."""
-
-
-def make_settings(root: Path, **overrides: str):
-    """Settings for an isolated stack under `root`, every port free."""
-    from stack.settings import Settings
-
-    ports = free_ports(7)
-    env = {
-        "ADS_RUN_DIR": str(root / "run"),
-        "ADS_MLRUNS_DIR": str(root / "mlruns"),
-        "ADS_CACHE_DIR": str(REPO_ROOT / ".cache"),
-        "ADS_BOARD_PORT": str(ports[0]),
-        "ADS_MLFLOW_PORT": str(ports[1]),
-        "ADS_TS_INFERENCE_PORT": str(ports[2]),
-        "ADS_TS_MANAGEMENT_PORT": str(ports[3]),
-        "ADS_TS_METRICS_PORT": str(ports[4]),
-        "ADS_TS_GRPC_INFERENCE_PORT": str(ports[5]),
-        "ADS_TS_GRPC_MANAGEMENT_PORT": str(ports[6]),
-        "ADS_BACKBONE": "tiny",
-        "ADS_SEED_DATA": str(SEED_DATA),
-        "ADS_PENDING_POLL_S": "0.5",
-        # One worker per test server: batching and fault tests need one queue to observe, and
-        # CI's two cores are shared with pytest. The two-worker default is measured by make bench.
-        "ADS_TS_WORKERS": "1",
-        "ADS_TS_CPU_THREADS": "0",
-        **SUITE_LIMITS,
-        **overrides,
-    }
-    return Settings.from_env(env), env
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +74,6 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fit(built, train, dev, seed=7, log_metrics=lambda *args, **kwargs: None)
     folder = tmp_path_factory.mktemp("bundle") / "bundle"
     return save_bundle(built, BundleMeta(threshold=0.5, max_length=128, backbone="tiny", model_version="1"), folder)
-
-
-BLEND_WEIGHT = 0.3
 
 
 @pytest.fixture(scope="session")
@@ -151,50 +110,6 @@ def live_torchserve(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory)
         torchserve.stop(cfg)
 
 
-class ServedBoard:
-    """The board's ASGI app under uvicorn in a background thread."""
-
-    def __init__(self, cfg):
-        import threading
-
-        import uvicorn
-
-        from ui.app import SHUTDOWN_GRACE_S, create_board
-
-        self.cfg = cfg
-        self.board = create_board(cfg)
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                self.board.app,
-                host=cfg.host,
-                port=cfg.board_port,
-                log_level="warning",
-                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://{cfg.host}:{cfg.board_port}"
-
-    def __enter__(self) -> ServedBoard:
-        import time
-
-        import requests
-
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("board did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def board(live_torchserve, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBoard]:
     """The board on its own database and port, classifying through the session's TorchServe."""
@@ -209,6 +124,14 @@ def board(live_torchserve, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     with ServedBoard(cfg) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def client(board: ServedBoard) -> Client:
+    """The board's JSON API through gradio_client, as API users reach it."""
+    from gradio_client import Client
+
+    return Client(board.url, verbose=False)
 
 
 @pytest.fixture(scope="session")

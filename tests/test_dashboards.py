@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import REPO_ROOT, free_ports
+from tests.helpers import REPO_ROOT, free_ports
 
 GRAFANA = REPO_ROOT / "monitoring" / "grafana"
 

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from stack.settings import Settings
-from tests.conftest import REPO_ROOT
+from stack.settings import OFFLINE_ENV, Settings
+from tests.helpers import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 
@@ -97,6 +97,12 @@ def test_dockerfile_copies_only_existing_paths() -> None:
         if line.startswith("COPY "):
             source = line.split()[1]
             assert (REPO_ROOT / source).exists(), source
+
+
+def test_the_image_runs_offline_like_the_local_stack() -> None:
+    dockerfile = (REPO_ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    for name, value in OFFLINE_ENV.items():
+        assert f"{name}={value}" in dockerfile, name
 
 
 def test_prometheus_targets_match_local_defaults() -> None:

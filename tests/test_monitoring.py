@@ -11,7 +11,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import REPO_ROOT, free_ports
+from tests.helpers import REPO_ROOT, free_ports
 
 MONITORING = REPO_ROOT / "monitoring"
 PROMTOOL = shutil.which("promtool")

@@ -18,7 +18,7 @@ import pytest
 import requests
 from gradio_client import Client
 
-from tests.conftest import REPO_ROOT, SEED_DATA, make_settings
+from tests.helpers import REPO_ROOT, SEED_DATA, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -162,13 +162,7 @@ def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help_text
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    from training.recipes import CONFIDENCE, DEFAULT_RECIPE, LEXICAL_BLEND, RECIPES, TEACHER_CAP
-
-    parser = argparse.ArgumentParser(
-        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_train(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("train", help="fine-tune, track in MLflow, register a version")
     t.add_argument(
         "--data",
@@ -190,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--run-name")
     t.add_argument("--if-no-champion", action="store_true", help="do nothing when a champion exists")
     t.set_defaults(func=_train)
+
+
+def _add_train_real(sub: argparse._SubParsersAction) -> None:
+    from training.recipes import CONFIDENCE, DEFAULT_RECIPE, LEXICAL_BLEND, RECIPES, TEACHER_CAP
+
     tr = sub.add_parser("train-real", help="a recipe on ../shared/data: train, evaluate on gold_dev, promote")
     tr.add_argument("--recipe", default=DEFAULT_RECIPE, choices=RECIPES, help="default: %(default)s")
     tr.add_argument("--shared", default="../shared/data", help="folder with gold_train/gold_dev/ads_weak CSVs")
@@ -219,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     tr.set_defaults(func=_train_real)
 
+
+def _add_data_checks(sub: argparse._SubParsersAction) -> None:
+    from training.recipes import CONFIDENCE
+
     tc = sub.add_parser("teacher-check", help="how well the tag-teacher's labels agree with careful reading")
     tc.add_argument("--shared", default="../shared/data", help="folder with gold_train.csv and gold_dev.csv")
     tc.add_argument("--confidence", type=float, default=CONFIDENCE, help="default: %(default)s")
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     _switch(lc, "--embeddings", True, "also the frozen backbone + logistic regression, and the average")
     lc.set_defaults(func=_learning_curve)
 
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("evaluate", help="score a version and the TF-IDF baseline on a CSV, as an MLflow run")
     ev.add_argument("--data", required=True, help="labeled CSV never used for training")
     ev.add_argument("--model", help="alias URI, version URI or number (default: the champion)")
@@ -255,13 +260,30 @@ def main(argv: list[str] | None = None) -> int:
         help="override: set the version's cpu_precision tag from this evaluation (training's validation run sets it)",
     )
     ev.set_defaults(func=_evaluate)
+
+
+def _add_registry(sub: argparse._SubParsersAction) -> None:
     pr = sub.add_parser("promote", help="move champion to the candidate only if it scores higher")
     pr.add_argument("--data", required=True, help="labeled CSV both versions are compared on")
     pr.add_argument("--candidate", default="latest", help="version number, alias or `latest`")
     pr.set_defaults(func=_promote)
     ls = sub.add_parser("list", help="registered versions and aliases")
     ls.set_defaults(func=_list)
-    args = parser.parse_args(argv)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per task."""
+    root = argparse.ArgumentParser(
+        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_train_real, _add_data_checks, _add_evaluate, _add_registry):
+        add(sub)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
     )

@@ -1,6 +1,6 @@
 """MLflow "model from code" entry: wraps a classifier bundle as an MLflow pyfunc.
 
-Logged by training/train.py; `mlflow.pyfunc.load_model("models:/ad-classifier@champion")` returns
+Logged by training/train.py; `mlflow.pyfunc.load_model(registry.champion_uri())` returns
 this model. Input: a DataFrame with `body` (and optional `title`). Output: a DataFrame with
 `label`, `score` and `threshold`. It runs the same `handlers.classifier.AdClassifier` as serving.
 """

@@ -22,6 +22,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import torch
+from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 from transformers import get_linear_schedule_with_warmup
@@ -354,14 +355,11 @@ def train(config: TrainConfig, cfg: Settings) -> TrainResult:
         return _train(config, cfg)
 
 
-def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
-    client = tracking.configure(cfg)
-    seed_everything(config.seed)
-    data_specs = _specs(config)
-    posts = load_mixture(data_specs)
+def _datasets(config: TrainConfig, data_specs: list[str]) -> tuple[PostSet, PostSet]:
+    """The training and dev posts: dev from --dev-data, else held out of the first (careful) file."""
     if config.dev_data:
-        train_set, dev_set = posts, load_posts(config.dev_data)
-    else:  # dev comes from the first (careful) file only; the other files only add training data
+        train_set, dev_set = load_mixture(data_specs), load_posts(config.dev_data)
+    else:  # the other files only add training data
         train_set, dev_set = split_train_dev(load_mixture(data_specs[:1]), config.dev_fraction, config.seed)
         if len(data_specs) > 1:
             train_set = concat([train_set, load_mixture(data_specs[1:])])
@@ -372,6 +370,56 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         train_set.ad_ratio,
         dev_set.ad_ratio,
     )
+    return train_set, dev_set
+
+
+def _log_inputs(built: backbones.Built, config: TrainConfig, sets: tuple[PostSet, PostSet], specs: list[str]) -> None:
+    """The run's parameters and its training and validation datasets."""
+    train_set, dev_set = sets
+    mlflow.log_params(
+        {
+            **asdict(built.recipe),
+            "backbone": config.backbone,
+            "seed": config.seed,
+            "preprocessing_version": PREPROCESSING_VERSION,
+            "train_size": len(train_set),
+            "dev_size": len(dev_set),
+            "data": DATA_SPEC_SEPARATOR.join(specs),
+            "parameters": sum(p.numel() for p in built.model.parameters()),
+            "lexical_blend": config.lexical_blend,
+        }
+    )
+    for part, context in ((train_set, "training"), (dev_set, "validation")):
+        dataset = mlflow.data.from_pandas(
+            part.frame(), source=part.source, name=Path(part.source).name, targets="label", digest=part.digest
+        )
+        mlflow.log_input(dataset, context=context)
+
+
+def _tag_version(
+    client: MlflowClient, version: str, config: TrainConfig, done: FinishedBundle, decided_by: str
+) -> None:
+    """What a registered version is: backbone, preprocessing, dev figures, serving precision, data."""
+    tags = {
+        "backbone": config.backbone,
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "dev_macro_f1": f"{done.fp32.macro_f1:.4f}",
+        "threshold": f"{done.meta.threshold:.4f}",
+        "lexical_weight": f"{done.meta.lexical_weight:g}",
+        "cpu_precision": done.cpu_precision,
+        "precision_decided_by": decided_by,
+        "train_data": DATA_SPEC_SEPARATOR.join(_specs(config)),
+        **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+
+
+def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
+    client = tracking.configure(cfg)
+    seed_everything(config.seed)
+    data_specs = _specs(config)
+    train_set, dev_set = _datasets(config, data_specs)
     built = backbones.build(config.backbone, train_set.texts, config.seed)
     overrides = {
         k: getattr(config, k)
@@ -381,24 +429,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
     check_max_length(built)
     backbones.freeze_lower_layers(built)
     with mlflow.start_run(run_name=config.run_name) as run:
-        mlflow.log_params(
-            {
-                **asdict(built.recipe),
-                "backbone": config.backbone,
-                "seed": config.seed,
-                "preprocessing_version": PREPROCESSING_VERSION,
-                "train_size": len(train_set),
-                "dev_size": len(dev_set),
-                "data": DATA_SPEC_SEPARATOR.join(data_specs),
-                "parameters": sum(p.numel() for p in built.model.parameters()),
-                "lexical_blend": config.lexical_blend,
-            }
-        )
-        for part, context in ((train_set, "training"), (dev_set, "validation")):
-            dataset = mlflow.data.from_pandas(
-                part.frame(), source=part.source, name=Path(part.source).name, targets="label", digest=part.digest
-            )
-            mlflow.log_input(dataset, context=context)
+        _log_inputs(built, config, (train_set, dev_set), data_specs)
         started = time.perf_counter()
         if config.pretrain_data:
             pretrain(built, config, dev_set)
@@ -429,18 +460,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
             version = log_model(done.meta, Path(tmp) / "bundle", config.register)
         became_champion = False
         if version is not None:
-            for key, value in {
-                "backbone": config.backbone,
-                "preprocessing_version": PREPROCESSING_VERSION,
-                "dev_macro_f1": f"{done.fp32.macro_f1:.4f}",
-                "threshold": f"{done.meta.threshold:.4f}",
-                "lexical_weight": f"{done.meta.lexical_weight:g}",
-                "cpu_precision": done.cpu_precision,
-                "precision_decided_by": f"validation run {run.info.run_id} ({dev_set.source})",
-                "train_data": DATA_SPEC_SEPARATOR.join(data_specs),
-                **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
-            }.items():
-                client.set_model_version_tag(MODEL_NAME, version, key, value)
+            _tag_version(client, version, config, done, f"validation run {run.info.run_id} ({dev_set.source})")
             became_champion = registry.claim_champion_if_vacant(client, version)
             log.info("registered %s version %s%s", MODEL_NAME, version, " (champion)" if became_champion else "")
         return TrainResult(run.info.run_id, version, done.fp32, done.meta.threshold, became_champion)

@@ -4,7 +4,6 @@ serves /metrics and /healthz, with the background classifier and drift monitor w
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -13,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from stack.settings import Settings, settings
+from stack.settings import Settings, apply_offline_env, settings
 from ui import render
 from ui.actions import BoardActions
 from ui.auth import Sessions, load_credentials, session_key
@@ -101,7 +100,7 @@ finish before the server closes them; requests already answered are stored eithe
 def main() -> None:
     import uvicorn
 
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    apply_offline_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings()
     board = create_board(cfg)

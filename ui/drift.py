@@ -20,7 +20,7 @@ from pathlib import Path
 
 from stack.drift import REFERENCE_ARTIFACT, SCORE_BINS, psi, score_histogram
 from stack.settings import MODEL_NAME, Settings
-from ui.repository import BoardRepository, Classified
+from ui.repository import BoardRepository, ClassifiedRecord
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class DriftMonitor:
         if not rows:
             return None
         model = rows[0].model_version
-        current: list[Classified] = [row for row in rows if row.model_version == model]
+        current: list[ClassifiedRecord] = [row for row in rows if row.model_version == model]
         low = sum(abs(row.score - row.threshold) < self.margin for row in current) / len(current)
         reference = self.reference(model)
         value = None

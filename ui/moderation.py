@@ -94,6 +94,11 @@ class Moderation:
         except LookupError as exc:
             raise ValidationError("해당 글이 없습니다.") from exc
 
+    @staticmethod
+    def exported_rows(text: str) -> int:
+        """How many items an export holds: CSV records after the header (a body may span lines)."""
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+
     def export_csv(self, token: str | None) -> str:
         """Every reviewed item in the training data format (title, body, label [+ context columns])."""
         self.moderator(token)

@@ -12,6 +12,7 @@ import gradio as gr
 from ui import render
 from ui.actions import BoardActions
 from ui.blocks import PRIVATE, ListView, render_list
+from ui.moderation import Moderation
 
 SAVED_TOKEN_KEY = "board-moderator"
 
@@ -79,4 +80,4 @@ def write_export(text: str) -> tuple[str, str]:
     """The CSV as a downloadable file, with how many rows it holds."""
     path = Path(tempfile.mkdtemp(prefix="board-export-")) / "reviewed_posts.csv"
     path.write_text(text, encoding="utf-8")
-    return f"{text.count(chr(10)) - 1}건을 내보냈습니다.", str(path)
+    return f"{Moderation.exported_rows(text)}건을 내보냈습니다.", str(path)

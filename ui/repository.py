@@ -66,7 +66,7 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Classified:
+class ClassifiedRecord:
     """One classified item as monitoring sees it."""
 
     classified_at: datetime
@@ -178,14 +178,14 @@ class BoardRepository:
                 row.status = Status.FAILED
             return row
 
-    def recent_classified(self, window: int = 200) -> list[Classified]:
+    def recent_classified(self, window: int = 200) -> list[ClassifiedRecord]:
         """The newest `window` classified posts and comments, newest first."""
-        rows: list[Classified] = []
+        rows: list[ClassifiedRecord] = []
         with self.sessions() as session:
             for kind in (Post, Comment):
                 shown = func.coalesce(kind.moderator_label, kind.label)
                 rows += [
-                    Classified(*row)
+                    ClassifiedRecord(*row)
                     for row in session.execute(
                         select(kind.classified_at, shown, kind.score, kind.threshold, kind.model_version)
                         .where(kind.status == Status.CLASSIFIED)
@@ -201,10 +201,6 @@ class BoardRepository:
         return sum(row.shown_label == "ad" for row in rows) / len(rows) if rows else None
 
     # Moderation ---------------------------------------------------------------------------------
-    def get_item(self, kind: type[Item], item_id: int) -> Item | None:
-        with self.sessions() as session:
-            return session.get(kind, item_id)
-
     def review_queue(self, limit: int = 20) -> list[Item]:
         """Items readers reported (most reports first), then classified, not yet reviewed items,
         the ones the model was least sure about first."""

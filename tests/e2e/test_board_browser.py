@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from handlers.text import model_text
-from tests.conftest import SEED_DATA
+from tests.helpers import SEED_DATA
 from training.data import load_posts, split_train_dev
 
 pytestmark = pytest.mark.slow
@@ -279,7 +279,7 @@ def explaining_board(blended_bundle: Path, tmp_path_factory):
     evidence), showing the evidence to every reader (ADS_EVIDENCE_PUBLIC)."""
     from serving import torchserve
     from serving.export import export_bundle
-    from tests.conftest import ServedBoard, make_settings
+    from tests.helpers import ServedBoard, make_settings
 
     cfg, _ = make_settings(tmp_path_factory.mktemp("explaining"), ADS_EVIDENCE_PUBLIC="true")
     torchserve.start(cfg, export_bundle(blended_bundle, "2", cfg).file_name)

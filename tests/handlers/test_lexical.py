@@ -10,7 +10,7 @@ import pytest
 from handlers.classifier import AdClassifier, BundleMeta
 from handlers.lexical import LEXICAL_FILE, lexical_pipeline, lexical_scores, load_lexical, save_lexical
 from handlers.text import model_text
-from tests.conftest import BLEND_WEIGHT, SEED_DATA
+from tests.helpers import BLEND_WEIGHT, SEED_DATA
 from training.blend import BLEND_WEIGHTS, fit_blend
 from training.data import PostSet, load_posts, split_train_dev
 from training.train import save_bundle

@@ -70,11 +70,6 @@ TS_CASES = [
 
 
 @pytest.fixture(scope="module")
-def client(board) -> Client:
-    return Client(board.url, verbose=False)
-
-
-@pytest.fixture(scope="module")
 def canary(client: Client) -> dict:
     return client.predict("변하면 안 되는 글", "공격 전에 저장된 글입니다", "지킴이", api_name="/create_post")
 

@@ -16,7 +16,7 @@ from gradio_client import Client
 
 from serving import torchserve
 from serving.export import export_bundle
-from tests.conftest import REPO_ROOT, SUITE_LIMITS, ServedBoard, make_settings
+from tests.helpers import REPO_ROOT, SUITE_LIMITS, ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 

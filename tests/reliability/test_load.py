@@ -16,7 +16,7 @@ import pytest
 from gradio_client import Client
 from sqlalchemy import func, select
 
-from tests.conftest import ServedBoard, make_settings
+from tests.helpers import ServedBoard, make_settings
 from ui.models import Comment, Post
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from gradio_client import Client
 
 from serving import torchserve
 from serving.export import build_archive, model_config, stage_archive
-from tests.conftest import REPO_ROOT, ServedBoard, make_settings
+from tests.helpers import REPO_ROOT, ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 

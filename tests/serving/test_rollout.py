@@ -18,7 +18,7 @@ from handlers.classifier import AdClassifier
 from serving import torchserve
 from serving.export import export_bundle
 from serving.rollout import served_versions, switch
-from tests.conftest import ServedBoard, make_settings
+from tests.helpers import ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -209,7 +209,7 @@ def test_default_cpu_layout_and_stop_waits_for_the_jvm(tiny_bundle, tmp_path) ->
     """The default CPU layout (3 workers x 1 torch thread, TorchScript) comes up READY; stop waits for the JVM."""
     from serving.export import export_bundle
     from stack.settings import Settings
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     defaults = Settings.from_env({})
     cfg, _ = make_settings(

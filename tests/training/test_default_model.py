@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 
 from handlers.text import PREPROCESSING_VERSION
 from stack.settings import MODEL_NAME
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from training import registry, tracking
 from training.default_model import DEV_NOTE, reason_to_train, train_default
 from training.seed_corpus import load_corpus

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from handlers.tokenization import KoBertTokenizer, load_tokenizer
+
+pytestmark = pytest.mark.slow  # trains a KoBERT-shaped model: not part of make test-fast
 
 POSTS = [
     ("공구 오픈! 가격 문의는 DM 주세요", 1),

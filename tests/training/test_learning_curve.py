@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SEED_DATA, make_settings
+from tests.helpers import SEED_DATA, make_settings
 from training import backbones, learning_curve
 from training.baseline import fit_tfidf_baseline
 from training.data import load_posts
@@ -41,6 +41,7 @@ def test_gain_per_doubling_spans_the_last_doubling() -> None:
     assert curve.gain_per_doubling("m") == pytest.approx((0.86 - 0.84) / np.log2(1837 / 918))
 
 
+@pytest.mark.slow  # fits many models and logs to MLflow
 def test_curve_points_match_the_baseline_and_land_in_mlflow(shared: Path, tmp_path: Path) -> None:
     cfg, _ = make_settings(tmp_path)
     curve, run_id = learning_curve.run(shared, cfg, sizes=[40, 100, 200], repeats=3, embeddings=False)

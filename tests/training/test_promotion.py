@@ -11,12 +11,14 @@ import pytest
 from mlflow import MlflowClient
 
 from stack.settings import MODEL_NAME
-from tests.conftest import SEED_DATA, make_settings
+from tests.helpers import SEED_DATA, make_settings
 from training import registry, tracking
 from training.data import load_posts, split_train_dev
 from training.evaluate import evaluate, format_report
 from training.promotion import promote
 from training.train import TrainConfig, train
+
+pytestmark = pytest.mark.slow  # trains models and keeps an MLflow store: not part of make test-fast
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from handlers.text import model_text
-from tests.conftest import SEED_DATA
+from tests.helpers import SEED_DATA
 from training.metrics import best_threshold
 from training.recipes import check_teacher, confident_weak_subset, recipe_config, tag_teacher_subset
 
@@ -64,6 +64,7 @@ def test_tag_teacher_relabels_weak_posts_better_than_their_hashtags(shared: Path
     assert len(kept) < len(weak), "only confident posts are kept"
 
 
+@pytest.mark.slow  # fits the recipes' filters on the seed set
 def test_recipe_config_needs_the_development_data(tmp_path: Path, shared: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not committed"):
         recipe_config("clean", tmp_path / "nowhere", tmp_path)

@@ -11,9 +11,11 @@ from mlflow import MlflowClient
 
 from handlers.text import PREPROCESSING_VERSION
 from stack.settings import MODEL_NAME
-from tests.conftest import SEED_DATA, make_settings
+from tests.helpers import SEED_DATA, make_settings
 from training import registry, tracking
 from training.train import TrainConfig, train
+
+pytestmark = pytest.mark.slow  # trains models and keeps an MLflow store: not part of make test-fast
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +145,6 @@ def test_a_blended_version_carries_its_lexical_component_to_serving(two_runs, tm
         assert f"bundle/{LEXICAL_FILE}" not in mar.namelist()
 
 
-@pytest.mark.slow
 def test_scores_make_eval_logs_are_what_torchserve_answers(two_runs, tmp_path: Path) -> None:
     """One scoring path: a real TorchServe serving version 2 (blended) answers each post with the
     score `evaluate` logged for it (fp32, within 1e-5), and with int8 it takes the same badge decision."""

@@ -9,7 +9,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.conftest import ServedBoard
+from tests.helpers import ServedBoard
 from ui import render
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.conftest import ServedBoard, make_settings
+from tests.helpers import ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 

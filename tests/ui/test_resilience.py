@@ -9,7 +9,7 @@ from gradio_client import Client
 
 from serving import torchserve
 from serving.export import export_bundle
-from tests.conftest import ServedBoard, make_settings
+from tests.helpers import ServedBoard, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_slow_classifier_does_not_keep_a_writer_waiting(tmp_path) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from tests.conftest import free_ports
+    from tests.helpers import free_ports
     from ui.classifier_client import TorchServeClient
     from ui.db import make_engine, make_sessions, migrate
     from ui.metrics import BoardMetrics

@@ -15,11 +15,6 @@ from ui import render
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def client(board: ServedBoard) -> Client:
-    return Client(board.url, verbose=False)
-
-
 def test_post_is_stored_classified_and_listed(client: Client) -> None:
     post = client.predict("오늘 산책", "날씨가 좋아서 강아지랑 한강 다녀왔어요", "민지", api_name="/create_post")
     assert post["status"] == "classified"

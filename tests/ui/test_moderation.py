@@ -16,11 +16,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def client(board) -> Client:
-    return Client(board.url, verbose=False)
-
-
-@pytest.fixture(scope="module")
 def token(board, client: Client) -> str:
     creds = board.board.moderation.sessions.credentials
     return client.predict(creds.username, creds.password, api_name="/moderator_login")

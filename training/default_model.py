@@ -22,7 +22,9 @@ from training import registry, tracking
 
 log = logging.getLogger(__name__)
 
-EPOCHS = 2
+EPOCHS = 1
+"""One pass over the ~6,000 training rows takes about 8.5 minutes on two cores; a second would
+double it (docs/model.md has the measurements)."""
 MAX_LENGTH = 128
 TOP_LAYERS = 3
 LEARNING_RATE = 2e-4

@@ -306,7 +306,10 @@ class AdClassifier:
         """
         if not texts:
             return ScoredBatch([], 0)
-        scored = self.model_scores(texts)
+        return self.with_lexical(texts, self.model_scores(texts))
+
+    def with_lexical(self, texts: list[str], scored: ScoredBatch) -> ScoredBatch:
+        """Blend the lexical component into the transformer's scores of the same texts, if the bundle has one."""
         if self.lexical is None:
             return scored
         lexical = lexical_scores(self.lexical, texts)

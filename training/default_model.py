@@ -28,6 +28,9 @@ double it (docs/model.md has the measurements)."""
 MAX_LENGTH = 128
 TOP_LAYERS = 3
 LEARNING_RATE = 2e-4
+CPU_PRECISION = "fp32"
+"""int8 lost 2.9-3.3 macro-F1 points on the corpus' dev split in every measured run of this recipe,
+so the default serves fp32 and skips the int8 comparison (a minute of the first `make run`)."""
 REAL_DEV = REPO_ROOT.parent / "shared" / "data" / "gold_dev.csv"
 """Real, carefully labeled posts for an honest figure, when present (never shipped)."""
 DEV_NOTE = "held-out 20% of the team-written corpus (written posts, not real ones)"
@@ -62,6 +65,7 @@ def train_default(cfg: Settings, real_dev: Path = REAL_DEV) -> str:
         trainable_layers=TOP_LAYERS if fast else None,
         learning_rate=LEARNING_RATE if fast else None,
         lexical_blend=fast,
+        cpu_precision=CPU_PRECISION if fast else None,
     )
     result = train(config, cfg)
     client = tracking.configure(cfg)

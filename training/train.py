@@ -78,6 +78,9 @@ class TrainConfig:
     """Optional first stage: fine-tune on these `path[:weight]` specs (e.g. relabeled weak posts)
     for `pretrain_epochs`, then on `data` (weak-label pre-training, then clean fine-tuning)."""
     pretrain_epochs: int = 1
+    cpu_precision: str | None = None
+    """`fp32` or `int8` fixes the CPU serving precision by recipe (dev is not scored in int8);
+    None lets the validation run decide (training.metrics.choose_cpu_precision)."""
     lexical_blend: bool = False
     """Fit a lexical component (handlers.lexical) on the same posts and blend it in, with the weight
     chosen on dev (training.blend); a weight of 0 leaves the transformer alone."""
@@ -146,82 +149,94 @@ def _class_weights(labels: list[int]) -> torch.Tensor:
     return torch.tensor(len(labels) / (2.0 * np.maximum(counts, 1.0)), dtype=torch.float32)
 
 
+def _train_epoch(
+    built: backbones.Built, train: PostSet, step: Callable[[torch.Tensor], None], epoch: int, generator
+) -> float:
+    """One pass over `train` in length-grouped batches; returns the mean weighted loss."""
+    model, tokenizer, recipe = built.model, built.tokenizer, built.recipe
+    device = next(model.parameters()).device
+    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels).to(device), reduction="none")
+    steps = batches_per_epoch(len(train), recipe.batch_size)
+    report_every, started, running = max(1, steps // 10), time.perf_counter(), 0.0
+    lengths = [len(text) for text in train.texts]
+    model.train()
+    for done, idx in enumerate(length_grouped_batches(lengths, recipe.batch_size, generator), start=1):
+        enc = encode_texts(tokenizer, [train.texts[i] for i in idx], recipe.max_length, recipe.truncation).to(device)
+        losses = loss_fn(model(**enc).logits, torch.tensor([train.labels[i] for i in idx], device=device))
+        weights = torch.tensor([train.weights[i] for i in idx], device=device)
+        loss = (losses * weights).sum() / weights.sum()
+        step(loss)
+        running += loss.item()
+        if steps >= 20 and done % report_every == 0:
+            log.info(
+                "  epoch %d: step %d/%d  loss %.4f  (%.0fs)",
+                epoch,
+                done,
+                steps,
+                running / done,
+                time.perf_counter() - started,
+            )
+    model.eval()
+    return running / steps
+
+
 def fit(
     built: backbones.Built,
     train: PostSet,
     dev: PostSet,
     seed: int,
     log_metrics: Callable[..., None] = mlflow.log_metrics,
-) -> tuple[int, Scores, list[float]]:
-    """Train in place; returns (best epoch, its dev scores at 0.5, its dev ad scores).
+    always_score_dev: bool = False,
+) -> int:
+    """Train in place, keeping the epoch with the best dev macro-F1 at 0.5; returns that epoch.
 
-    `log_metrics(metrics, step=epoch)` receives each epoch's metrics (MLflow by default).
+    `log_metrics(metrics, step=epoch)` receives each epoch's metrics (MLflow by default). A
+    single-epoch run has nothing to choose between and skips the per-epoch dev scoring (the
+    finished bundle is scored on dev through the serving path anyway, finish_bundle) unless
+    `always_score_dev` (a pre-training stage, whose dev figures are its only record).
     """
     model, tokenizer, recipe = built.model, built.tokenizer, built.recipe
     device = pick_device()
     model.to(device)
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = batches_per_epoch(len(train), recipe.batch_size)
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=recipe.learning_rate,
-        weight_decay=recipe.weight_decay,
-    )
-    total = steps_per_epoch * recipe.epochs
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    total = batches_per_epoch(len(train), recipe.batch_size) * recipe.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * recipe.warmup_ratio), total)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train.labels).to(device), reduction="none")
-    report_every = max(1, steps_per_epoch // 10)
-    lengths = [len(text) for text in train.texts]
+
+    def step(loss: torch.Tensor) -> None:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+
     shape = BundleMeta(max_length=recipe.max_length, truncation=recipe.truncation)
-    best: tuple[float, int, Scores, list[float], dict] | None = None
+    best: tuple[float, int, dict] | None = None
     for epoch in range(1, recipe.epochs + 1):
-        model.train()
-        started, running = time.perf_counter(), 0.0
-        for step, idx in enumerate(length_grouped_batches(lengths, recipe.batch_size, generator)):
-            texts = [train.texts[i] for i in idx]
-            enc = encode_texts(tokenizer, texts, recipe.max_length, recipe.truncation).to(device)
-            logits = model(**enc).logits
-            losses = loss_fn(logits, torch.tensor([train.labels[i] for i in idx], device=device))
-            weights = torch.tensor([train.weights[i] for i in idx], device=device)
-            loss = (losses * weights).sum() / weights.sum()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            running += loss.item()
-            if steps_per_epoch >= 20 and (step + 1) % report_every == 0:
-                log.info(
-                    "  epoch %d: step %d/%d  loss %.4f  (%.0fs)",
-                    epoch,
-                    step + 1,
-                    steps_per_epoch,
-                    running / (step + 1),
-                    time.perf_counter() - started,
-                )
-        model.eval()
+        started = time.perf_counter()
+        train_loss = _train_epoch(built, train, step, epoch, generator)
+        if recipe.epochs == 1 and not always_score_dev:
+            log_metrics({"train_loss": train_loss}, step=epoch)
+            log.info("epoch 1/1  loss %.4f  (%.1fs)", train_loss, time.perf_counter() - started)
+            model.to("cpu")
+            return 1
         dev_scores = model_scores(eager_forward(model), tokenizer, dev.texts, shape, device=device).scores
         scores = score_predictions(dev.labels, dev_scores, 0.5)
-        train_loss = running / steps_per_epoch
         log_metrics({"train_loss": train_loss, **scores.as_metrics("dev_")}, step=epoch)
         log.info(
             "epoch %d/%d  loss %.4f  dev macro-F1 %.3f  acc %.3f  (%.1fs)",
-            epoch,
-            recipe.epochs,
-            train_loss,
-            scores.macro_f1,
-            scores.accuracy,
-            time.perf_counter() - started,
+            *(epoch, recipe.epochs, train_loss, scores.macro_f1, scores.accuracy, time.perf_counter() - started),
         )
         if best is None or scores.macro_f1 > best[0]:
-            best = (scores.macro_f1, epoch, scores, dev_scores, copy.deepcopy(model.state_dict()))
+            best = (scores.macro_f1, epoch, copy.deepcopy(model.state_dict()))
         elif epoch - best[1] >= recipe.patience:
             log.info("early stop: no dev macro-F1 gain for %d epochs (best epoch %d)", recipe.patience, best[1])
             break
     assert best is not None
-    model.load_state_dict(best[4])
+    model.load_state_dict(best[2])
     model.to("cpu")
-    return best[1], best[2], best[3]
+    return best[1]
 
 
 def pretrain(built: backbones.Built, config: TrainConfig, dev: PostSet) -> None:
@@ -248,7 +263,7 @@ def pretrain(built: backbones.Built, config: TrainConfig, dev: PostSet) -> None:
         mlflow.log_metrics({f"pretrain_{k}": v for k, v in metrics.items()}, step=step)
 
     try:
-        fit(built, posts, dev, config.seed, log_metrics=log_stage)
+        fit(built, posts, dev, config.seed, log_metrics=log_stage, always_score_dev=True)
     finally:
         built.recipe = recipe
     log.info("stage 2: fine-tuning on %s", DATA_SPEC_SEPARATOR.join(map(str, _specs(config))))
@@ -279,12 +294,14 @@ class FinishedBundle:
     scores: list[float]
     """Dev ad scores of the served (fp32) model, blend included."""
     fp32: Scores
-    int8: Scores
+    int8: Scores | None
+    """None when the recipe fixes the precision (TrainConfig.cpu_precision)."""
     blend_metrics: dict[str, float]
+    fixed_precision: str | None = None
 
     @property
     def cpu_precision(self) -> str:
-        return choose_cpu_precision(self.fp32, self.int8)
+        return self.fixed_precision or choose_cpu_precision(self.fp32, self.int8)
 
 
 def finish_bundle(
@@ -299,7 +316,8 @@ def finish_bundle(
         model_name=MODEL_NAME,
     )
     save_bundle(built, meta, folder)
-    scores = AdClassifier(folder, precision="fp32").model_scores(dev_set.texts).scores
+    transformer = AdClassifier(folder, precision="fp32").model_scores(dev_set.texts)
+    scores = transformer.scores
     blend_metrics: dict[str, float] = {}
     if config.lexical_blend:
         alone = score_predictions(dev_set.labels, scores, best_threshold(dev_set.labels, scores))
@@ -313,17 +331,15 @@ def finish_bundle(
             save_lexical(mixed.pipeline, folder)
             meta = replace(meta, lexical_weight=mixed.weight)
             meta.write(folder)
-            scores = AdClassifier(folder, precision="fp32").score_texts(dev_set.texts)
+            scores = AdClassifier(folder, precision="fp32").with_lexical(dev_set.texts, transformer).scores
     meta = replace(meta, threshold=best_threshold(dev_set.labels, scores))
     meta.write(folder)
-    int8_scores = AdClassifier(folder, precision="int8").score_texts(dev_set.texts)
-    return FinishedBundle(
-        meta,
-        scores,
-        score_predictions(dev_set.labels, scores, meta.threshold),
-        score_predictions(dev_set.labels, int8_scores, meta.threshold),
-        blend_metrics,
-    )
+    int8 = None
+    if config.cpu_precision is None:
+        int8_scores = AdClassifier(folder, precision="int8").score_texts(dev_set.texts)
+        int8 = score_predictions(dev_set.labels, int8_scores, meta.threshold)
+    fp32 = score_predictions(dev_set.labels, scores, meta.threshold)
+    return FinishedBundle(meta, scores, fp32, int8, blend_metrics, config.cpu_precision)
 
 
 def log_model(meta: BundleMeta, bundle: Path, register: bool) -> str | None:
@@ -433,13 +449,13 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         started = time.perf_counter()
         if config.pretrain_data:
             pretrain(built, config, dev_set)
-        best_epoch, _, _ = fit(built, train_set, dev_set, config.seed)
+        best_epoch = fit(built, train_set, dev_set, config.seed)
         with tempfile.TemporaryDirectory() as tmp:
             done = finish_bundle(built, train_set, dev_set, config, Path(tmp) / "bundle")
             mlflow.log_metrics(
                 {
                     **done.fp32.as_metrics("best_dev_"),
-                    **done.int8.as_metrics("best_dev_int8_"),
+                    **(done.int8.as_metrics("best_dev_int8_") if done.int8 else {}),
                     **done.blend_metrics,
                     "threshold": done.meta.threshold,
                     "lexical_weight": done.meta.lexical_weight,
@@ -450,17 +466,18 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
             plots.log_evaluation_artifacts(dev_set.labels, done.scores, done.meta.threshold, prefix="dev")
             mlflow.log_dict(distribution(done.scores, done.meta.threshold), REFERENCE_ARTIFACT)
             log.info(
-                "best epoch %d: dev macro-F1 %.3f (int8 %.3f) at threshold %.3f; CPU serving precision %s",
+                "best epoch %d: dev macro-F1 %.3f (int8 %s) at threshold %.3f; CPU serving precision %s",
                 best_epoch,
                 done.fp32.macro_f1,
-                done.int8.macro_f1,
+                f"{done.int8.macro_f1:.3f}" if done.int8 else "not scored",
                 done.meta.threshold,
                 done.cpu_precision,
             )
             version = log_model(done.meta, Path(tmp) / "bundle", config.register)
         became_champion = False
         if version is not None:
-            _tag_version(client, version, config, done, f"validation run {run.info.run_id} ({dev_set.source})")
+            decided_by = f"validation run {run.info.run_id} ({dev_set.source})"
+            _tag_version(client, version, config, done, "the recipe" if config.cpu_precision else decided_by)
             became_champion = registry.claim_champion_if_vacant(client, version)
             log.info("registered %s version %s%s", MODEL_NAME, version, " (champion)" if became_champion else "")
         return TrainResult(run.info.run_id, version, done.fp32, done.meta.threshold, became_champion)

@@ -38,7 +38,10 @@ def test_default_training_reports_what_its_dev_split_is(trained) -> None:
     run = MlflowClient(tracking_uri=cfg.tracking_uri).get_run(champion.run_id)
     assert run.data.tags["dev_set"] == DEV_NOTE and run.data.params["trainable_layers"] == "3"
     assert DEV_NOTE in printed and f"on real posts ({real_dev}" in printed
-    assert "real_posts_macro_f1" in client.get_model_version(MODEL_NAME, champion.version).tags
+    tags = client.get_model_version(MODEL_NAME, champion.version).tags
+    assert "real_posts_macro_f1" in tags
+    assert tags["cpu_precision"] == "fp32" and tags["precision_decided_by"] == "the recipe"
+    assert "best_dev_int8_macro_f1" not in run.data.metrics
 
 
 def test_a_champion_of_another_preprocessing_is_retrained(trained) -> None:

@@ -27,7 +27,7 @@ from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 from transformers import get_linear_schedule_with_warmup
 
-from handlers.classifier import AdClassifier, BundleMeta, eager_forward, encode_texts, model_scores
+from handlers.classifier import PRECISIONS, AdClassifier, BundleMeta, eager_forward, encode_texts, model_scores
 from handlers.lexical import save_lexical
 from handlers.text import PREPROCESSING_VERSION
 from stack.drift import REFERENCE_ARTIFACT, distribution
@@ -86,6 +86,10 @@ class TrainConfig:
     chosen on dev (training.blend); a weight of 0 leaves the transformer alone."""
     run_name: str | None = None
     register: bool = True
+
+    def __post_init__(self) -> None:
+        if self.cpu_precision not in (None, *PRECISIONS):
+            raise ValueError(f"cpu_precision must be one of {PRECISIONS} or None, got {self.cpu_precision!r}")
 
 
 @dataclass(frozen=True)

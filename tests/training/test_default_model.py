@@ -63,3 +63,10 @@ def test_without_real_posts_the_default_says_so(trained, tmp_path: Path) -> None
     assert "not measured on real posts" in default_model.train_default(
         cfg.model_copy(update={"backbone": "tiny"}), real_dev=tmp_path / "absent.csv"
     )
+
+
+def test_a_precision_outside_the_served_ones_is_refused() -> None:
+    from training.train import TrainConfig
+
+    with pytest.raises(ValueError, match="cpu_precision must be one of"):
+        TrainConfig(data="posts.csv", cpu_precision="fp16")

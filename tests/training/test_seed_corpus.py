@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from stack.settings import REPO_ROOT
+from training.default_model import REAL_DEV
 from training.seed_corpus import (
     CASES,
     NEAR_DUPLICATE_COSINE,
@@ -51,7 +51,7 @@ def test_no_two_rows_share_a_template(corpus) -> None:
     )
 
 
-REAL_POSTS = [REPO_ROOT.parent / "shared" / "data" / name for name in ("gold_train.csv", "gold_dev.csv")]
+REAL_POSTS = [REAL_DEV.parent / name for name in ("gold_train.csv", "gold_dev.csv")]
 REAL_POST_COSINE = 0.6
 """No written row may come this close to a real post (char 3-5-gram TF-IDF cosine; the closest
 pair measured 0.40 when rounds 1-4 were written)."""

@@ -218,8 +218,8 @@ class Settings(BaseSettings):
     )
     backbone: str = Field("e5", description="Backbone `make run` trains when no champion exists (e5, tiny, kobert).")
     seed_data: Path = Field(
-        Path("training/data/board_corpus.csv"),
-        description="Data `make run` trains on (training.default_model).",
+        Path("training/data/board_corpus"),
+        description="Data `make run` trains on (training.default_model): a CSV or a folder of CSVs.",
     )
     moderator_user: str = Field("moderator", description="The moderator's user name.")
     moderator_password: SecretStr | None = Field(

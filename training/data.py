@@ -1,7 +1,7 @@
 """Labeled post CSVs -> cleaned texts, labels and weights.
 
-One format for the seed set, a user's own data, exported moderator reviews and the development
-data: UTF-8 CSV with a header containing
+A data path is one CSV or a folder of them, read in name order as one set. One format for the
+seed set, a user's own data, exported moderator reviews and the development data: UTF-8 CSV with a header containing
   - `body` (or `text`): the post text (required);
   - `title`: optional;
   - `label`: 1/0, or ad/normal, or 광고/일반 (required);
@@ -89,15 +89,35 @@ def _is_ad(raw: object) -> bool:
         return False
 
 
+def csv_files(path: str | Path) -> list[Path]:
+    """The CSVs a data path names: the file itself, or a folder's `*.csv` files in name order."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise DataError(f"no .csv file in folder {path}")
+        return files
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    return [path]
+
+
 def load_posts(path: str | Path, rewrite_ads: Callable[[str], str] | None = None) -> PostSet:
-    """Read and clean a labeled CSV (see the module docstring for the format).
+    """Read and clean a labeled CSV, or every CSV of a folder in name order (see the module docstring).
 
     `rewrite_ads` changes the raw title and body of every ad before cleaning (the evasion
     evaluation, training.evasion); normal posts are read as they are.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
+    files = csv_files(path)
+    posts = _load_csv(files[0], rewrite_ads)
+    if len(files) > 1:
+        posts = replace(concat([posts, *(_load_csv(f, rewrite_ads) for f in files[1:])]), source=str(path))
+    if len(set(posts.labels)) < 2:
+        raise DataError(f"{path}: needs both ad and normal examples")
+    return posts
+
+
+def _load_csv(path: Path, rewrite_ads: Callable[[str], str] | None) -> PostSet:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     body_column = "body" if "body" in frame.columns else "text" if "text" in frame.columns else None
     if body_column is None or "label" not in frame.columns:
@@ -125,8 +145,6 @@ def load_posts(path: str | Path, rewrite_ads: Callable[[str], str] | None = None
             raise DataError(f"{path}:{row}: {exc}") from exc
     if dropped:
         log.warning("%s: dropped %d rows with no usable text", path.name, dropped)
-    if len(set(labels)) < 2:
-        raise DataError(f"{path}: needs both ad and normal examples")
     return PostSet(texts, labels, kept_weights, str(path), _digest(texts, labels), kept_tags if tag_column else [])
 
 

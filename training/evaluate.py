@@ -90,9 +90,7 @@ def baseline_training_data(client, version: str, override: Path | None) -> PostS
         return load_posts(override)
     tag = client.get_model_version(MODEL_NAME, version).tags.get("train_data", "")
     specs = [s for s in tag.split(DATA_SPEC_SEPARATOR) if s]
-    if not specs or not all(
-        Path(s.rpartition(":")[0] if ":" in s else s).is_file() or Path(s).is_file() for s in specs
-    ):
+    if not specs or not all(Path(s.rpartition(":")[0] if ":" in s else s).exists() or Path(s).exists() for s in specs):
         log.warning("training data of version %s not found (%s); report without baseline", version, specs)
         return None
     return load_mixture(specs)

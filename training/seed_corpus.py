@@ -1,9 +1,10 @@
 """The team-written seed corpus: its cases, its format and the checks it must pass.
 
-Every row of `training/data/board_corpus.csv` is written by the team (never copied, translated or
-paraphrased from real posts; see training/data/README.md). Columns: `kind` (post|comment), `case`
-(a key of CASES), `title` (empty for comments), `body`, `label` (1 ad, 0 not ad; must match the
-case). `python -m training.seed_corpus [CSV]` prints its composition and every problem.
+Every row of the CSVs in `training/data/board_corpus/` (one per writing round) is written by the
+team (never copied, translated or paraphrased from real posts; see training/data/README.md).
+Columns: `kind` (post|comment), `case` (a key of CASES), `title` (empty for comments), `body`,
+`label` (1 ad, 0 not ad; must match the case). `python -m training.seed_corpus [CSV or folder]`
+prints its composition and every problem.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-CORPUS_FILE = Path(__file__).parent / "data" / "board_corpus.csv"
+from training.data import csv_files
+
+CORPUS = Path(__file__).parent / "data" / "board_corpus"
 COLUMNS = ["kind", "case", "title", "body", "label"]
 NEAR_DUPLICATE_COSINE = 0.8
 """Two rows whose character 3-5-gram TF-IDF cosine reaches this are near-duplicates (a shared template)."""
@@ -70,9 +73,17 @@ CASES: dict[str, Case] = {
 }
 
 
-def load_corpus(path: Path = CORPUS_FILE) -> pd.DataFrame:
-    """The corpus as a frame of strings, one row per post or comment."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+def load_corpus(path: Path = CORPUS) -> pd.DataFrame:
+    """The corpus (a CSV or a folder of them) as a frame of strings, one row per post or comment.
+
+    Two columns are added after the corpus' own: `file` (the CSV's name) and `line` (the row's
+    line in it), so that every problem names where to fix it.
+    """
+    frames = [
+        pd.read_csv(f, dtype=str, keep_default_na=False).assign(file=f.name, line=lambda x: range(2, len(x) + 2))
+        for f in csv_files(path)
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def format_problems(frame: pd.DataFrame) -> list[str]:
@@ -80,8 +91,8 @@ def format_problems(frame: pd.DataFrame) -> list[str]:
     problems = []
     if list(frame.columns[: len(COLUMNS)]) != COLUMNS:
         return [f"columns must start with {COLUMNS}, found {list(frame.columns)}"]
-    for index, row in frame.iterrows():
-        where = f"row {index + 2}"
+    for _, row in frame.iterrows():
+        where = f"{row['file']}:{row['line']}"
         case = CASES.get(row["case"])
         if case is None:
             problems.append(f"{where}: unknown case {row['case']!r}")
@@ -120,11 +131,11 @@ def near_duplicates(frame: pd.DataFrame) -> list[tuple[int, int, float]]:
 
 
 def main(argv: list[str]) -> int:
-    frame = load_corpus(Path(argv[0]) if argv else CORPUS_FILE)
+    frame = load_corpus(Path(argv[0]) if argv else CORPUS)
     problems = format_problems(frame)
     for i, j, cosine in near_duplicates(frame):
         a, b = frame.iloc[i], frame.iloc[j]
-        left, right = f"row {i + 2} {a['body'][:40]!r}", f"row {j + 2} {b['body'][:40]!r}"
+        left, right = f"{a['file']}:{a['line']} {a['body'][:40]!r}", f"{b['file']}:{b['line']} {b['body'][:40]!r}"
         problems.append(f"near-duplicate ({cosine:.2f}): {left} ~ {right}")
     counts = frame.groupby(["kind", "case"]).size()
     print(counts.to_string())

@@ -76,3 +76,19 @@ def test_mixture_scales_weights_per_file(tmp_path: Path) -> None:
     assert len(mixed) == 4
     assert mixed.weights == [1.0, 1.0, 0.25, 0.25]
     assert mixed.digest != load_mixture([str(careful)]).digest
+
+
+def test_a_folder_is_its_csvs_in_name_order_as_one_set(tmp_path: Path) -> None:
+    """One file may hold only ads: the folder as a whole needs both labels."""
+    (tmp_path / "b_round.csv").write_text("body,label\n둘째 파일 광고,1\n", encoding="utf-8")
+    (tmp_path / "a_round.csv").write_text("body,label\n첫째 파일 일상,0\n첫째 파일 광고,1\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not data", encoding="utf-8")
+    posts = load_posts(tmp_path)
+    assert posts.texts == ["첫째 파일 일상", "첫째 파일 광고", "둘째 파일 광고"]
+    assert posts.source == str(tmp_path) and posts.digest == load_posts(tmp_path).digest
+    (tmp_path / "a_round.csv").unlink()
+    with pytest.raises(DataError, match="both ad and normal"):
+        load_posts(tmp_path)
+    (tmp_path / "b_round.csv").unlink()
+    with pytest.raises(DataError, match=r"no \.csv file"):
+        load_posts(tmp_path)

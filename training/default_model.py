@@ -1,8 +1,9 @@
 """The model `make run` trains when it finds no usable champion: the team-written corpus, on a 2-core budget.
 
 With the e5 backbone (the offline default) only the top TOP_LAYERS encoder layers and the head are
-fine-tuned, on posts cut to MAX_LENGTH tokens, for EPOCHS epochs, with the lexical blend: a
-first `make run` stays within its time budget on two cores (docs/model.md has the measurements).
+fine-tuned, on posts cut to MAX_LENGTH tokens, for EPOCHS epochs, with the lexical blend, served
+in fp32 at a fixed threshold: a first `make run` stays within its time budget on two cores
+(docs/model.md has the measurements).
 Other backbones keep their own recipes.
 
 Honest reporting: the training run's dev split is held out from the team-written corpus, so its
@@ -31,6 +32,10 @@ LEARNING_RATE = 2e-4
 CPU_PRECISION = "fp32"
 """int8 lost 2.7-3.3 macro-F1 points on the corpus' dev split (2.3-3.5 on real posts) in every run measured,
 so the default serves fp32 and skips the int8 comparison (a minute of the first `make run`)."""
+THRESHOLD = 0.5
+"""The class-balanced loss's own decision point. Tuned on the written dev split, the threshold
+fell to 0.43 and flagged more real posts than there are ads; on `gold_train` (real posts that never
+steered the corpus) 0.5 scored higher (docs/model.md has the measurements)."""
 REAL_DEV = REPO_ROOT.parent / "shared" / "data" / "gold_dev.csv"
 """Real, carefully labeled posts for an honest figure, when present (never shipped)."""
 DEV_NOTE = "held-out 20% of the team-written corpus (written posts, not real ones)"
@@ -66,23 +71,28 @@ def train_default(cfg: Settings, real_dev: Path = REAL_DEV) -> str:
         learning_rate=LEARNING_RATE if fast else None,
         lexical_blend=fast,
         cpu_precision=CPU_PRECISION if fast else None,
+        threshold=THRESHOLD if fast else None,
     )
     result = train(config, cfg)
     client = tracking.configure(cfg)
     client.set_tag(result.run_id, "dev_set", DEV_NOTE)
     registry.set_alias(client, registry.CHAMPION, str(result.version))
-    lines = [
-        f"trained {MODEL_NAME} version {result.version} on {Path(cfg.seed_data).name}",
-        f"macro-F1 {result.dev.macro_f1:.3f} on the {DEV_NOTE}",
-    ]
-    if real_dev.is_file():
-        from training.evaluate import evaluate
+    return "\n".join(
+        [
+            f"trained {MODEL_NAME} version {result.version} on {Path(cfg.seed_data).name}",
+            f"macro-F1 {result.dev.macro_f1:.3f} on the {DEV_NOTE}",
+            real_posts_figure(cfg, str(result.version), real_dev),
+        ]
+    )
 
-        report = evaluate(str(result.version), real_dev, cfg, int8=False)
-        client.set_model_version_tag(
-            MODEL_NAME, str(result.version), "real_posts_macro_f1", f"{report.model.macro_f1:.4f}"
-        )
-        lines.append(f"macro-F1 {report.model.macro_f1:.3f} on real posts ({real_dev}; MLflow run {report.run_id})")
-    else:
-        lines.append("not measured on real posts here (no ../shared/data/gold_dev.csv); see docs/model.md")
-    return "\n".join(lines)
+
+def real_posts_figure(cfg: Settings, version: str, real_dev: Path = REAL_DEV) -> str:
+    """Evaluate `version` on the real development posts when present, tag the version; the line to print."""
+    if not real_dev.is_file():
+        return "not measured on real posts here (no ../shared/data/gold_dev.csv); see docs/model.md"
+    from training.evaluate import evaluate
+
+    report = evaluate(version, real_dev, cfg, int8=False)
+    client = tracking.configure(cfg)
+    client.set_model_version_tag(MODEL_NAME, version, "real_posts_macro_f1", f"{report.model.macro_f1:.4f}")
+    return f"macro-F1 {report.model.macro_f1:.3f} on real posts ({real_dev}; MLflow run {report.run_id})"

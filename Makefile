@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 # A GPU user overrides this, e.g. TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+PIP = $(PY) -m pip install -q --no-compile
 BACKBONE_DIR := .cache/backbones/multilingual-e5-small
 # The offline environment (stack/settings.py OFFLINE_ENV), expanded when a recipe runs, after the venv exists.
 OFFLINE = $(shell $(PY) -m stack.settings --offline-env)
@@ -112,11 +113,14 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "error: $(PYTHON_BIN) not found; install Python 3.11"; exit 1; }
 	@echo "==> creating $(VENV) and installing pyproject.toml's pinned requirements (first time: several minutes)"
 	$(PYTHON_BIN) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(TORCH_SPEC)
+	$(PIP) --upgrade pip
+	$(PIP) $(TORCH_SPEC)
 	$(PY) -m stack.requirements test dev > $(VENV)/requirements.txt
 	@# pip can fail intermittently with "Error while checking for conflicts"; one retry is enough.
-	$(PY) -m pip install -q -r $(VENV)/requirements.txt || $(PY) -m pip install -q -r $(VENV)/requirements.txt
+	$(PIP) -r $(VENV)/requirements.txt || $(PIP) -r $(VENV)/requirements.txt
+	@# pip byte-compiles one file at a time; compileall uses every core (about a minute less on two).
+	@# A few files written for newer Pythons (torch's tests) fail to compile, as they do under pip.
+	$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
 
 backbone: $(BACKBONE_DIR)/conversion.json

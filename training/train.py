@@ -81,8 +81,6 @@ class TrainConfig:
     cpu_precision: str | None = None
     """`fp32` or `int8` fixes the CPU serving precision by recipe (dev is not scored in int8);
     None lets the validation run decide (training.metrics.choose_cpu_precision)."""
-    threshold: float | None = None
-    """Fixes the decision threshold by recipe; None tunes it on dev (training.metrics.best_threshold)."""
     lexical_blend: bool = False
     """Fit a lexical component (handlers.lexical) on the same posts and blend it in, with the weight
     chosen on dev (training.blend); a weight of 0 leaves the transformer alone."""
@@ -92,8 +90,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.cpu_precision not in (None, *PRECISIONS):
             raise ValueError(f"cpu_precision must be one of {PRECISIONS} or None, got {self.cpu_precision!r}")
-        if self.threshold is not None and not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
 
 
 @dataclass(frozen=True)
@@ -340,8 +336,7 @@ def finish_bundle(
             meta = replace(meta, lexical_weight=mixed.weight)
             meta.write(folder)
             scores = AdClassifier(folder, precision="fp32").with_lexical(dev_set.texts, transformer).scores
-    threshold = config.threshold if config.threshold is not None else best_threshold(dev_set.labels, scores)
-    meta = replace(meta, threshold=threshold)
+    meta = replace(meta, threshold=best_threshold(dev_set.labels, scores))
     meta.write(folder)
     int8 = None
     if config.cpu_precision is None:
@@ -412,7 +407,6 @@ def _log_inputs(built: backbones.Built, config: TrainConfig, sets: tuple[PostSet
             "data": DATA_SPEC_SEPARATOR.join(specs),
             "parameters": sum(p.numel() for p in built.model.parameters()),
             "lexical_blend": config.lexical_blend,
-            "threshold_rule": "tuned on dev" if config.threshold is None else f"fixed at {config.threshold:g}",
         }
     )
     for part, context in ((train_set, "training"), (dev_set, "validation")):
@@ -433,8 +427,7 @@ def _tag_version(
         "threshold": f"{done.meta.threshold:.4f}",
         "lexical_weight": f"{done.meta.lexical_weight:g}",
         "cpu_precision": done.cpu_precision,
-        "precision_decided_by": "the recipe" if config.cpu_precision else decided_by,
-        "threshold_decided_by": "the recipe" if config.threshold is not None else decided_by,
+        "precision_decided_by": decided_by,
         "train_data": DATA_SPEC_SEPARATOR.join(_specs(config)),
         **({"pretrain_data": DATA_SPEC_SEPARATOR.join(config.pretrain_data)} if config.pretrain_data else {}),
     }
@@ -488,7 +481,7 @@ def _train(config: TrainConfig, cfg: Settings) -> TrainResult:
         became_champion = False
         if version is not None:
             decided_by = f"validation run {run.info.run_id} ({dev_set.source})"
-            _tag_version(client, version, config, done, decided_by)
+            _tag_version(client, version, config, done, "the recipe" if config.cpu_precision else decided_by)
             became_champion = registry.claim_champion_if_vacant(client, version)
             log.info("registered %s version %s%s", MODEL_NAME, version, " (champion)" if became_champion else "")
         return TrainResult(run.info.run_id, version, done.fp32, done.meta.threshold, became_champion)

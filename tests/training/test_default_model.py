@@ -11,7 +11,7 @@ from handlers.text import PREPROCESSING_VERSION
 from stack.settings import MODEL_NAME
 from tests.helpers import make_settings
 from training import registry, tracking
-from training.default_model import DEV_NOTE, THRESHOLD, real_posts_figure, reason_to_train, train_default
+from training.default_model import DEV_NOTE, real_posts_figure, reason_to_train, train_default
 from training.seed_corpus import load_corpus
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,6 @@ def test_default_training_reports_what_its_dev_split_is(trained) -> None:
     tags = client.get_model_version(MODEL_NAME, champion.version).tags
     assert "real_posts_macro_f1" in tags
     assert tags["cpu_precision"] == "fp32" and tags["precision_decided_by"] == "the recipe"
-    assert float(tags["threshold"]) == THRESHOLD and tags["threshold_decided_by"] == "the recipe"
     assert "best_dev_int8_macro_f1" not in run.data.metrics
 
 
@@ -62,10 +61,8 @@ def test_without_real_posts_the_default_says_so(trained, tmp_path: Path) -> None
     assert "not measured on real posts" in real_posts_figure(cfg, champion.version, tmp_path / "absent.csv")
 
 
-def test_a_precision_or_threshold_that_cannot_be_served_is_refused() -> None:
+def test_a_precision_outside_the_served_ones_is_refused() -> None:
     from training.train import TrainConfig
 
     with pytest.raises(ValueError, match="cpu_precision must be one of"):
         TrainConfig(data="posts.csv", cpu_precision="fp16")
-    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
-        TrainConfig(data="posts.csv", threshold=1.0)

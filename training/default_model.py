@@ -28,7 +28,8 @@ EPOCHS = 1
 doubles it and measured no better on real posts (docs/model.md has the measurements)."""
 MAX_LENGTH = 112
 """A third of the corpus' posts are longer; cutting them at 112 tokens rather than 128 reads 7% fewer
-tokens, trains 15% faster and measured the same on real posts (docs/model.md)."""
+tokens (an epoch of 598 s rather than 637 s in the timed fresh-clone runs) and measured the same on
+real posts (docs/model.md)."""
 TOP_LAYERS = 3
 LEARNING_RATE = 2e-4
 CPU_PRECISION = "fp32"

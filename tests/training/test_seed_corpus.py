@@ -68,3 +68,11 @@ def test_no_row_comes_near_a_real_post(corpus) -> None:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(written + real)
     similarity = vectorizer.transform(written) @ vectorizer.transform(real).T
     assert similarity.max() < REAL_POST_COSINE, similarity.max()
+
+
+def test_a_problem_names_the_round_file_and_line(tmp_path) -> None:
+    """The corpus is one CSV per round: a problem must say which file and line to fix."""
+    header = "kind,case,title,body,label\n"
+    (tmp_path / "r1.csv").write_text(header + "post,pets,,산책 다녀왔어요,0\n", encoding="utf-8")
+    (tmp_path / "r2.csv").write_text(header + "post,pets,,우리 강아지,0\npost,pets,,간식 타임,1\n", encoding="utf-8")
+    assert format_problems(load_corpus(tmp_path)) == ["r2.csv:3: case pets needs kind=post label=0"]
